@@ -1,0 +1,52 @@
+package web
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/dangjian/dangjian/internal/platform/auth"
+)
+
+// navSection is one capability in the navigation; later capabilities add their sections here.
+type navSection struct {
+	Key   string // message key of the section title
+	Items []navItem
+}
+
+type navItem struct {
+	Key    string // message key of the label
+	Path   string
+	Active bool
+}
+
+type navEntry struct {
+	section, key string
+	path         func(auth.Principal) string
+	action       auth.Action
+}
+
+// navEntries is the whole menu, by capability (the mission's four parts, then the system).
+var navEntries = []navEntry{
+	{"nav.section.home", "nav.home", func(auth.Principal) string { return "/" }, ""},
+	{"nav.section.branches", "nav.orgs", func(p auth.Principal) string { return "/orgs/" + strconv.FormatInt(p.OrgID, 10) }, auth.ReadBusiness},
+	{"nav.section.system", "nav.users", func(auth.Principal) string { return "/admin/users" }, auth.ManageUsers},
+	{"nav.section.system", "nav.security", func(auth.Principal) string { return "/security" }, auth.ManageSecurity},
+	{"nav.section.system", "nav.audit", func(auth.Principal) string { return "/audit" }, auth.ReadAudit},
+}
+
+func navFor(p auth.Principal, current string) []navSection {
+	var out []navSection
+	for _, e := range navEntries {
+		if e.action != "" && !p.Role.Can(e.action) {
+			continue
+		}
+		path := e.path(p)
+		item := navItem{Key: e.key, Path: path, Active: current == path || (path != "/" && strings.HasPrefix(current, path))}
+		if n := len(out); n > 0 && out[n-1].Key == e.section {
+			out[n-1].Items = append(out[n-1].Items, item)
+			continue
+		}
+		out = append(out, navSection{Key: e.section, Items: []navItem{item}})
+	}
+	return out
+}
