@@ -249,3 +249,53 @@ func TestLoginRedirectStaysOnSite(t *testing.T) {
 		}
 	})
 }
+
+func TestPasswordChangeAndExpiry(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, e *env) {
+		l := e.logins[auth.BranchOfficer]
+		c := e.as(auth.BranchOfficer)
+		other := e.as(auth.BranchOfficer) // a second device
+		bad := []struct{ current, next, field, msg string }{
+			{"Wrong-current-1", "New-strong-pass-1", "current_password", "当前密码不正确"},
+			{l.Password, "short", "password", "密码至少8位"},
+			{l.Password, "alllowercaseletters", "password", "至少3类"},
+			{l.Password, "Demo_officer-2026", "password", "不能包含用户名"},
+			{l.Password, l.Password, "password", "不能与当前密码相同"},
+		}
+		for _, b := range bad {
+			r := c.postForm("/account/password", url.Values{"current_password": {b.current}, "password": {b.next}})
+			if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, b.msg) {
+				t.Errorf("change to %q: %d, want 422 with %q", b.next, r.status, b.msg)
+			}
+		}
+		if r := c.postForm("/account/password", url.Values{"current_password": {l.Password}, "password": {"New-strong-pass-1"}}); r.status != http.StatusSeeOther {
+			t.Fatalf("change: %d %s", r.status, r.body)
+		}
+		if r := other.get("/api/v1/me"); r.status != http.StatusUnauthorized {
+			t.Errorf("other device still logged in after a password change: %d", r.status)
+		}
+		if r := e.client().login(l.Username, l.Password); r.status != http.StatusUnauthorized {
+			t.Errorf("old password still works")
+		}
+		if e.auditCount("auth.password_change") != 1 {
+			t.Error("password change not audited")
+		}
+		// 等保: after 90 days the password must be changed before anything else.
+		e.clock.Advance(91 * 24 * time.Hour)
+		c2 := e.client()
+		c2.login(l.Username, "New-strong-pass-1")
+		if r := c2.get("/"); r.status != http.StatusSeeOther || r.header.Get("Location") != "/account/password" {
+			t.Fatalf("expired password: home %d %q", r.status, r.header.Get("Location"))
+		}
+		if r := c2.get("/api/v1/me"); r.status != http.StatusForbidden {
+			t.Fatalf("expired password: API %d", r.status)
+		}
+		if r := c2.get("/account/password"); r.status != 200 || !strings.Contains(r.body, "已超过有效期") {
+			t.Fatalf("expired password page: %d", r.status)
+		}
+		c2.postForm("/account/password", url.Values{"current_password": {"New-strong-pass-1"}, "password": {"Newer-strong-pass-2"}})
+		if r := c2.get("/"); r.status != http.StatusOK {
+			t.Fatalf("after changing the expired password: %d", r.status)
+		}
+	})
+}

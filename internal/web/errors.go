@@ -14,6 +14,7 @@ var (
 	errCSRF            = errs.E(errs.Forbidden, "error.csrf")
 	errInternal        = errs.E(errs.Internal, "error.internal")
 	errBadJSON         = errs.E(errs.Invalid, "error.bad_json")
+	errPasswordExpired = errs.E(errs.Forbidden, "account.password_expired")
 )
 
 // statusOf is the one table from error codes to HTTP statuses.

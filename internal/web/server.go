@@ -94,6 +94,8 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /lang", s.setLang)
 	s.mux.HandleFunc("GET /{$}", s.page(s.home))
 	s.mux.HandleFunc("GET /orgs/{id}", s.page(s.orgPage))
+	s.mux.HandleFunc("GET /account/password", s.page(s.passwordPage))
+	s.mux.HandleFunc("POST /account/password", s.page(s.passwordChange))
 	s.mux.HandleFunc("GET /admin/users", s.page(s.usersPage))
 	s.mux.HandleFunc("POST /admin/users", s.page(s.usersCreate))
 	s.mux.HandleFunc("GET /security", s.page(s.securityPage))
@@ -128,6 +130,10 @@ func (s *Server) api(pattern string, h func(http.ResponseWriter, *http.Request, 
 			s.fail(w, r, errUnauthenticated)
 			return
 		}
+		if needAuth && p.PasswordExpired {
+			s.fail(w, r, errPasswordExpired)
+			return
+		}
 		if err := h(w, r, p); err != nil {
 			s.fail(w, r, err)
 		}
@@ -144,6 +150,10 @@ func (s *Server) page(h func(http.ResponseWriter, *http.Request, auth.Principal)
 				next = "/"
 			}
 			http.Redirect(w, r, "/login?next="+urlQueryEscape(next), http.StatusSeeOther)
+			return
+		}
+		if p.PasswordExpired && r.URL.Path != "/account/password" && r.URL.Path != "/logout" {
+			http.Redirect(w, r, "/account/password", http.StatusSeeOther)
 			return
 		}
 		if err := h(w, r, p); err != nil {

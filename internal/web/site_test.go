@@ -55,6 +55,7 @@ func TestEveryPageRendersInEveryLanguage(t *testing.T) {
 		{auth.BranchOfficer, fmt.Sprintf("/orgs/%d", e.branchA)},
 		{auth.Member, "/"},
 		{auth.SystemAdmin, "/admin/users"},
+		{auth.Member, "/account/password"},
 		{auth.SecurityAdmin, "/security"},
 		{auth.AuditAdmin, "/audit"},
 		{"", "/login"},

@@ -53,6 +53,11 @@ type Principal struct {
 	Locale   string
 	// SessionHash identifies the session (empty for token requests).
 	SessionHash string
+	// PasswordExpired is set on sessions whose password is older than the policy allows: such a user
+	// may only change the password (等保 8.1.4.1 a: 定期更换).
+	PasswordExpired bool
+
+	passwordChangedAt int64
 }
 
 // Actor turns the principal into the audit actor of a request.
@@ -258,13 +263,13 @@ func (s *Service) UserByName(ctx context.Context, username string) (User, error)
 	return u, err
 }
 
-const principalSelect = `SELECT u.id, u.username, u.role, u.org_id, o.path, o.name, u.member_id, u.locale
+const principalSelect = `SELECT u.id, u.username, u.role, u.org_id, o.path, o.name, u.member_id, u.locale, u.password_changed_at
 	FROM users u JOIN orgs o ON o.id = u.org_id`
 
 func scanPrincipal(row *db.Row) (Principal, error) {
 	var p Principal
 	var member *int64
-	err := row.Scan(&p.UserID, &p.Username, &p.Role, &p.OrgID, &p.OrgPath, &p.OrgName, &member, &p.Locale)
+	err := row.Scan(&p.UserID, &p.Username, &p.Role, &p.OrgID, &p.OrgPath, &p.OrgName, &member, &p.Locale, &p.passwordChangedAt)
 	if member != nil {
 		p.MemberID = *member
 	}

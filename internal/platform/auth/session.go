@@ -73,6 +73,9 @@ func (s *Service) Login(ctx context.Context, username, password string) (string,
 		return "", Principal{}, err
 	}
 	p.SessionHash = gm.HashHex(secret)
+	if p.PasswordExpired, err = s.passwordExpired(ctx, p, now); err != nil {
+		return "", Principal{}, err
+	}
 	return secret, p, nil
 }
 
@@ -173,6 +176,9 @@ func (s *Service) Session(ctx context.Context, secret string) (Principal, error)
 		return Principal{}, err
 	}
 	p.SessionHash = h
+	if p.PasswordExpired, err = s.passwordExpired(ctx, p, now); err != nil {
+		return Principal{}, err
+	}
 	if now.Sub(db.FromMillis(seen)) >= s.limits.TouchEvery {
 		// Bookkeeping, not a change of anyone's data: not audited.
 		_ = s.db.Write(ctx, func(tx *db.Tx) error {
@@ -263,5 +269,53 @@ func (s *Service) PurgeSessions(ctx context.Context) error {
 		_, err := tx.Exec("DELETE FROM sessions WHERE last_seen_at < ? OR created_at < ?",
 			db.Millis(now.Add(-s.limits.IdleTimeout)), db.Millis(now.Add(-s.limits.AbsoluteTimeout)))
 		return err
+	})
+}
+
+func (s *Service) passwordExpired(ctx context.Context, p Principal, now time.Time) (bool, error) {
+	pol, err := LoadPolicy(ctx, s.db)
+	if err != nil || pol.MaxAgeDays == 0 {
+		return false, err
+	}
+	return now.Sub(db.FromMillis(p.passwordChangedAt)) > time.Duration(pol.MaxAgeDays)*24*time.Hour, nil
+}
+
+// ErrWrongPassword is the answer to a wrong current password when changing it.
+var ErrWrongPassword = &errs.Error{Code: errs.Unprocessable, Key: "error.validation",
+	Fields: map[string]string{"current_password": "auth.password.current_wrong"}}
+
+// ChangePassword replaces the caller's password after checking the current one. The new password
+// must meet the policy and differ from the old. Other sessions of the account are ended.
+func (s *Service) ChangePassword(ctx context.Context, p Principal, current, next string) error {
+	var hash string
+	if err := s.db.QueryRow(ctx, "SELECT password_hash FROM users WHERE id = ?", p.UserID).Scan(&hash); err != nil {
+		return err
+	}
+	if !checkPassword(current, hash) {
+		return ErrWrongPassword
+	}
+	if current == next {
+		return &errs.Error{Code: errs.Unprocessable, Key: "error.validation", Fields: map[string]string{"password": "auth.password.same"}}
+	}
+	pol, err := LoadPolicy(ctx, s.db)
+	if err != nil {
+		return err
+	}
+	if err := pol.Check(p.Username, next); err != nil {
+		return err
+	}
+	newHash, err := HashPassword(next)
+	if err != nil {
+		return err
+	}
+	return s.db.Write(ctx, func(tx *db.Tx) error {
+		if _, err := tx.Exec("UPDATE users SET password_hash = ?, password_changed_at = ? WHERE id = ?",
+			newHash, db.Millis(s.clock.Now()), p.UserID); err != nil {
+			return err
+		}
+		if _, err := tx.Exec("DELETE FROM sessions WHERE user_id = ? AND id_hash <> ?", p.UserID, p.SessionHash); err != nil {
+			return err
+		}
+		return s.trail.Append(tx, audit.Event{Action: "auth.password_change", ObjectType: "user", ObjectID: p.UserID})
 	})
 }
