@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"os/user"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -51,6 +52,7 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
 	withDemo := fs.Bool("demo", false, "load the demo city into an empty database")
 	secure := fs.Bool("secure-cookies", false, "mark cookies Secure (when served over HTTPS behind a gateway)")
+	cpDir := fs.String("checkpoint-dir", os.Getenv("DANGJIAN_CHECKPOINT_DIR"), "also write each signed audit checkpoint here, e.g. a folder mounted from another host (env DANGJIAN_CHECKPOINT_DIR)")
 	if err := parse(fs, args, stderr); err != nil {
 		return err
 	}
@@ -69,7 +71,7 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		}
 	}
 	sched := jobs.New(a.db, a.clock, jobs.Options{Logger: a.log})
-	registerJobs(sched, a)
+	registerJobs(sched, a, *cpDir)
 	sched.Start(ctx)
 	defer sched.Stop()
 
@@ -105,13 +107,24 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 }
 
 // registerJobs wires the platform's own periodic work.
-func registerJobs(s *jobs.Scheduler, a *app) {
+func registerJobs(s *jobs.Scheduler, a *app, checkpointDir string) {
 	s.Every("audit.checkpoint", time.Minute, func(ctx context.Context, _ jobs.Job) error {
 		due, err := a.trail.Due(ctx)
 		if err != nil || !due {
 			return err
 		}
-		_, err = a.trail.Checkpoint(audit.WithActor(ctx, audit.Actor{Username: "system", Role: "system"}))
+		cp, err := a.trail.Checkpoint(audit.WithActor(ctx, audit.Actor{Username: "system", Role: "system"}))
+		if err != nil || checkpointDir == "" {
+			return err
+		}
+		// Copies kept off the database: what a later whole-log rewrite is checked against (AL-04).
+		if err := os.MkdirAll(checkpointDir, 0o750); err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(checkpointDir, fmt.Sprintf("checkpoint-%012d.txt", cp.Size)), []byte(cp.Note), 0o640)
+	})
+	s.Every("jobs.prune", 24*time.Hour, func(ctx context.Context, _ jobs.Job) error {
+		_, err := s.Prune(ctx, 90*24*time.Hour)
 		return err
 	})
 	s.Every("auth.session_cleanup", time.Hour, func(ctx context.Context, _ jobs.Job) error {

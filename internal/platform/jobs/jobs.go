@@ -464,3 +464,16 @@ func (s *Scheduler) Stop() {
 	cancel()
 	<-done
 }
+
+// Prune deletes jobs that finished (done or failed) before olderThan ago, with their dedupe keys: by
+// then no reminder can be scheduled twice for a period that long past. It returns how many went.
+func (s *Scheduler) Prune(ctx context.Context, olderThan time.Duration) (int64, error) {
+	var n int64
+	cutoff := db.Millis(s.clock.Now().Add(-olderThan))
+	err := s.db.Write(ctx, func(tx *db.Tx) error {
+		var err error
+		n, err = tx.ExecN("DELETE FROM jobs WHERE status IN (?, ?) AND done_at > 0 AND done_at < ?", StatusDone, StatusFailed, cutoff)
+		return err
+	})
+	return n, err
+}

@@ -556,3 +556,37 @@ func TestStartStop(t *testing.T) {
 		s.Stop() // idempotent
 	})
 }
+
+func TestPruneRemovesOnlyOldFinishedJobs(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		clk := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+		s := New(d, clk, Options{})
+		s.Register("ok", func(context.Context, Job) error { return nil })
+		for i := range 3 {
+			if err := d.Write(ctx, func(tx *db.Tx) error {
+				_, err := Enqueue(tx, "ok", nil, clk.Now(), fmt.Sprintf("k%d", i))
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := s.RunDue(ctx); err != nil {
+			t.Fatal(err)
+		}
+		_ = d.Write(ctx, func(tx *db.Tx) error {
+			_, err := Enqueue(tx, "ok", nil, clk.Now().Add(200*24*time.Hour), "future")
+			return err
+		})
+		clk.Advance(100 * 24 * time.Hour)
+		n, err := s.Prune(ctx, 90*24*time.Hour)
+		if err != nil || n != 3 {
+			t.Fatalf("pruned %d (%v), want 3", n, err)
+		}
+		var left int
+		_ = d.QueryRow(ctx, "SELECT COUNT(*) FROM jobs").Scan(&left)
+		if left != 1 {
+			t.Fatalf("%d jobs left, want the pending one", left)
+		}
+	})
+}
