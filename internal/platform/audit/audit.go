@@ -17,7 +17,6 @@ package audit
 import (
 	"context"
 	"crypto/ecdsa"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -250,11 +249,6 @@ func objectID(v any) string {
 		return strconv.FormatUint(x, 10)
 	case fmt.Stringer:
 		return x.String()
-	case sql.NullInt64:
-		if !x.Valid {
-			return ""
-		}
-		return strconv.FormatInt(x.Int64, 10)
 	}
 	return fmt.Sprint(v)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -199,5 +200,49 @@ func (e *env) rechain(t testing.TB, k Key, from int64) {
 		r.hash, r.mac = hex.EncodeToString(h), hex.EncodeToString(ch)
 		e.put(t, s, r)
 		prev = ch
+	}
+}
+
+// bulk appends n synthetic entries fast, with multi-row INSERTs of rows chained here, for building large
+// logs to verify. The rows are what Append would have written for the same events.
+func (e *env) bulk(t testing.TB, n int) {
+	t.Helper()
+	ctx := context.Background()
+	var (
+		seq, at int64
+		chain   string
+	)
+	err := e.d.QueryRow(ctx, "SELECT seq, at, chain FROM audit_log ORDER BY seq DESC LIMIT 1").Scan(&seq, &at, &chain)
+	prev := genesis
+	if err == nil {
+		prev, _ = hex.DecodeString(chain)
+	}
+	m := gm.Default.NewMAC(e.key.MAC)
+	var enc encoder
+	const perStmt = 400
+	for done := 0; done < n; {
+		k := min(perStmt, n-done)
+		q := "INSERT INTO audit_log (" + scanCols + ") VALUES " +
+			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), ", k), ", ")
+		args := make([]any, 0, 16*k)
+		for i := 0; i < k; i++ {
+			seq++
+			e.clk.Advance(time.Millisecond)
+			r, err := e.tr.prepare(WithActor(ctx, actor(int(seq))), event(int(seq)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.seq = seq
+			h := enc.entryHash(&r)
+			ch := chainNext(m, prev, h, nil)
+			prev = ch
+			args = append(args, r.seq, r.at, r.actorID)
+			for _, s := range r.text {
+				args = append(args, string(s))
+			}
+			args = append(args, hex.EncodeToString(h), hex.EncodeToString(ch))
+		}
+		e.exec(t, q, args...)
+		done += k
 	}
 }

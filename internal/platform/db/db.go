@@ -101,7 +101,12 @@ func sqliteDSN(path string, immediate bool) string {
 	if immediate {
 		q += "&_txlock=immediate"
 	}
-	return "file:" + path + "?" + q
+	return "file:" + escapePath(path) + "?" + q
+}
+
+// escapePath keeps a file name with '?', '#' or '%' from being read as part of the URI's query.
+func escapePath(p string) string {
+	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(p)
 }
 
 func (d *DB) openSQLite(ctx context.Context, path string, opt Options) error {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -220,4 +222,19 @@ func schemaOf(t *testing.T, d *db.DB, ctx context.Context) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+func TestSQLitePathWithURICharacters(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "a#b?c%d")
+	d, err := db.Open(context.Background(), "sqlite:"+filepath.Join(dir, "x.db"), db.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if _, err := d.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "x.db")); err != nil {
+		t.Fatalf("database not at the named path: %v", err)
+	}
 }
