@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/dangjian/dangjian/internal/platform/db"
+	"github.com/dangjian/dangjian/internal/platform/dbtest"
 )
 
 // TestKill9KeepsEveryAcknowledgedWrite: the server is killed with SIGKILL in the middle of a burst of
@@ -25,11 +27,7 @@ func TestKill9KeepsEveryAcknowledgedWrite(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and kills the real binary")
 	}
-	bin := filepath.Join(t.TempDir(), "dangjian")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t)
 	eachURL(t, func(t *testing.T, url, keys string) {
 		dbf := []string{"--db", url, "--key-dir", keys}
 		code, out, stderr := cli(t, "Bright-sky-2026\n", append([]string{"setup", "--org-name", "示例工委", "--username", "admin", "--password-stdin"}, dbf...)...)
@@ -143,4 +141,88 @@ func burstAndKill(t *testing.T, bin string, dbf []string, root, tok string, roun
 	close(stop)
 	wg.Wait()
 	return acked
+}
+
+// SIGTERM shuts the server down gracefully: in-flight requests finish, a last audit checkpoint is
+// signed, and the process exits 0.
+func TestSIGTERMShutsDownGracefully(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the real binary")
+	}
+	bin := buildBinary(t)
+	url, keys := dbtest.SQLiteURL(t), t.TempDir()
+	dbf := []string{"--db", url, "--key-dir", keys}
+	if code, _, stderr := cli(t, "Bright-sky-2026\n", append([]string{"setup", "--org-name", "示例工委", "--username", "admin", "--password-stdin"}, dbf...)...); code != 0 {
+		t.Fatal(stderr)
+	}
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0"}, dbf...)...)
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stdout)
+	var lines []string
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+		if m := servingRE.FindStringSubmatch(sc.Text()); m != nil {
+			res, err := http.Get(m[1] + "/healthz")
+			if err != nil || res.StatusCode != 200 {
+				t.Fatalf("healthz: %v", err)
+			}
+			res.Body.Close()
+			break
+		}
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit after SIGTERM: %v\n%s", err, strings.Join(lines, "\n"))
+	}
+	if !strings.Contains(strings.Join(lines, "\n"), "shutting down") {
+		t.Fatalf("no shutdown message: %q", lines)
+	}
+	d, err := db.Open(context.Background(), url, db.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	var n int
+	if err := d.QueryRow(context.Background(), "SELECT COUNT(*) FROM audit_checkpoints").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("checkpoints after shutdown: %d (%v), want 1", n, err)
+	}
+}
+
+var (
+	buildOnce sync.Once
+	builtBin  string
+	buildErr  error
+	buildOut  []byte
+)
+
+// buildBinary builds the real dangjian binary once per test run.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "dangjian-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		builtBin = filepath.Join(dir, "dangjian")
+		buildOut, buildErr = exec.Command("go", "build", "-o", builtBin, ".").CombinedOutput()
+	})
+	if buildErr != nil {
+		t.Fatalf("build: %v\n%s", buildErr, buildOut)
+	}
+	return builtBin
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if builtBin != "" {
+		os.RemoveAll(filepath.Dir(builtBin))
+	}
+	os.Exit(code)
 }
