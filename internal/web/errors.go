@@ -40,6 +40,11 @@ type apiError struct {
 // fail answers with err in the user's language: JSON for the API, a friendly page otherwise. Internal
 // errors are logged with the request id and shown only as "something went wrong".
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if r.Context().Err() != nil {
+		// The client went away; nobody is left to answer and nothing went wrong on our side.
+		s.Log.Debug("client gone", "id", requestIDFrom(r.Context()), "path", r.URL.Path, "err", err)
+		return
+	}
 	e, ok := errs.As(err)
 	if !ok || e.Code == errs.Internal {
 		s.Log.Error("internal error", "id", requestIDFrom(r.Context()), "path", r.URL.Path, "err", err)

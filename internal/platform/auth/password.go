@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -78,8 +79,12 @@ var argonParams = &argon2id.Params{Memory: 19 * 1024, Iterations: 2, Parallelism
 // HashPassword hashes with argon2id.
 func HashPassword(pw string) (string, error) { return argon2id.CreateHash(pw, argonParams) }
 
-// dummyHash lets a login for an unknown user take as long as one for a known user.
-var dummyHash, _ = HashPassword("dummy-password-for-timing")
+// dummyHash lets a login for an unknown user take as long as one for a known user. It is made on first
+// use: an argon2id hash at package load would cost every process start 150 ms and 19 MiB.
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := HashPassword("dummy-password-for-timing")
+	return h
+})
 
 func checkPassword(pw, hash string) bool {
 	ok, err := argon2id.ComparePasswordAndHash(pw, hash)

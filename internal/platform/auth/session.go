@@ -33,7 +33,7 @@ func (s *Service) Login(ctx context.Context, username, password string) (string,
 	err := s.db.QueryRow(ctx, `SELECT id, password_hash, failed_count, failed_since_at, locked_until_at, disabled
 		FROM users WHERE username = ?`, username).Scan(&id, &hash, &failed, &since, &lockedTo, &disabled)
 	if errs.Is(err, errs.NotFound) {
-		checkPassword(password, dummyHash) // same time as a real check
+		checkPassword(password, dummyHash()) // same time as a real check
 		_ = s.trail.Record(withName(ctx, username), audit.Event{Action: "auth.login_failed", ObjectType: "user",
 			ObjectID: username, Result: "failed", Detail: "unknown username"})
 		return "", Principal{}, ErrBadLogin
