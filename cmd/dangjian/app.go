@@ -13,6 +13,7 @@ import (
 	"github.com/dangjian/dangjian/internal/platform/auth"
 	"github.com/dangjian/dangjian/internal/platform/clock"
 	"github.com/dangjian/dangjian/internal/platform/db"
+	"github.com/dangjian/dangjian/internal/wire"
 )
 
 // common are the flags every command takes.
@@ -84,10 +85,8 @@ func (c *common) open(ctx context.Context, km keyMode) (*app, error) {
 		d.Close()
 		return nil, fmt.Errorf("audit key (%s in %s, or %s): %w", audit.KeyFile, c.keyFolder(), audit.EnvKey, err)
 	}
-	clk := clock.Real{}
-	trail := audit.New(d, key, clk)
-	a := auth.NewService(d, trail, clk, auth.DefaultLimits)
-	return &app{db: d, clock: clk, trail: trail, auth: a, orgs: org.NewService(d, a, trail, clk),
+	p := wire.New(d, key, clock.Real{})
+	return &app{db: d, clock: p.Clock, trail: p.Trail, auth: p.Auth, orgs: p.Orgs,
 		log: slog.New(slog.NewJSONHandler(os.Stderr, nil))}, nil
 }
 

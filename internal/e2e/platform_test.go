@@ -10,12 +10,12 @@ import (
 	"time"
 
 	"github.com/dangjian/dangjian/internal/demo"
-	"github.com/dangjian/dangjian/internal/org"
 	"github.com/dangjian/dangjian/internal/platform/audit"
 	"github.com/dangjian/dangjian/internal/platform/auth"
 	"github.com/dangjian/dangjian/internal/platform/clock"
 	"github.com/dangjian/dangjian/internal/platform/dbtest"
 	"github.com/dangjian/dangjian/internal/web"
+	"github.com/dangjian/dangjian/internal/wire"
 )
 
 // today is the platform's fixed "now" in these tests: 9:00 in Shanghai on 10 March 2026.
@@ -42,9 +42,8 @@ func startPlatform(t *testing.T) *platform {
 		t.Fatal(err)
 	}
 	clk := clock.NewFake(today)
-	trail := audit.New(d, key, clk)
-	a := auth.NewService(d, trail, clk, auth.DefaultLimits)
-	o := org.NewService(d, a, trail, clk)
+	wired := wire.New(d, key, clk)
+	trail, a, o := wired.Trail, wired.Auth, wired.Orgs
 	ctx := audit.WithActor(context.Background(), audit.Actor{Username: "test"})
 	res, err := demo.Load(ctx, d, a, o, demo.Size{Committees: 2, Branches: 6, Members: 40}, 1, clock.Today(clk))
 	if err != nil {

@@ -53,7 +53,7 @@ type Org struct {
 	Name          string  `json:"name"`
 	Path          string  `json:"-"`
 	UnitName      string  `json:"unit_name,omitempty"`
-	USCC          string  `json:"uscc,omitempty"`
+	USCC          string  `json:"unit_credit_code,omitempty"`
 	EstablishedOn db.Date `json:"established_on"`
 }
 
@@ -113,7 +113,7 @@ type NewOrg struct {
 	Kind          Kind   `json:"kind"`
 	Name          string `json:"name"`
 	UnitName      string `json:"unit_name"`
-	USCC          string `json:"uscc"`
+	USCC          string `json:"unit_credit_code"`
 	EstablishedOn string `json:"established_on"`
 }
 
@@ -149,7 +149,7 @@ func (s *Service) CreateTx(tx *db.Tx, n NewOrg) (Org, error) {
 	if n.USCC != "" {
 		code, err := validate.USCC(n.USCC)
 		if err != nil {
-			f.Add("uscc", keyOf(err))
+			f.Add("unit_credit_code", keyOf(err))
 		}
 		o.USCC = code
 	}

@@ -1,15 +1,74 @@
 package web
 
 import (
-	_ "embed"
+	"embed"
+	"encoding/json"
+	"io/fs"
 	"net/http"
 
 	"github.com/dangjian/dangjian/internal/org"
 	"github.com/dangjian/dangjian/internal/platform/auth"
 )
 
-//go:embed openapi.json
-var openapiDoc []byte
+//go:embed openapi
+var openapiFS embed.FS
+
+// openapiDoc is the API description, assembled at start from one fragment per capability
+// (openapi/<area>.json, each with "paths" and "components.schemas"); core.json carries the rest.
+var openapiDoc = mustMergeOpenAPI()
+
+func mustMergeOpenAPI() []byte {
+	core, err := openapiFS.ReadFile("openapi/core.json")
+	if err != nil {
+		panic(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(core, &doc); err != nil {
+		panic("web: openapi/core.json: " + err.Error())
+	}
+	paths := doc["paths"].(map[string]any)
+	schemas := doc["components"].(map[string]any)["schemas"].(map[string]any)
+	entries, _ := fs.ReadDir(openapiFS, "openapi")
+	for _, e := range entries {
+		if e.Name() == "core.json" {
+			continue
+		}
+		raw, _ := openapiFS.ReadFile("openapi/" + e.Name())
+		var frag struct {
+			Paths      map[string]map[string]any `json:"paths"`
+			Components struct {
+				Schemas map[string]any `json:"schemas"`
+			} `json:"components"`
+		}
+		if err := json.Unmarshal(raw, &frag); err != nil {
+			panic("web: openapi/" + e.Name() + ": " + err.Error())
+		}
+		for p, ops := range frag.Paths {
+			merged, _ := paths[p].(map[string]any)
+			if merged == nil {
+				merged = map[string]any{}
+			}
+			for m, op := range ops {
+				if _, dup := merged[m]; dup {
+					panic("web: openapi: " + m + " " + p + " described twice")
+				}
+				merged[m] = op
+			}
+			paths[p] = merged
+		}
+		for n, sch := range frag.Components.Schemas {
+			if _, dup := schemas[n]; dup {
+				panic("web: openapi: schema " + n + " described twice")
+			}
+			schemas[n] = sch
+		}
+	}
+	out, err := json.MarshalIndent(doc, "", " ")
+	if err != nil {
+		panic(err)
+	}
+	return out
+}
 
 func (s *Server) openapi(w http.ResponseWriter, r *http.Request, _ auth.Principal) error {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")

@@ -20,6 +20,7 @@ import (
 	"github.com/dangjian/dangjian/internal/platform/clock"
 	"github.com/dangjian/dangjian/internal/platform/db"
 	"github.com/dangjian/dangjian/internal/platform/dbtest"
+	"github.com/dangjian/dangjian/internal/wire"
 )
 
 // env is the real platform behind the real router, on a real database, with a fake clock.
@@ -48,9 +49,8 @@ func newEnv(t *testing.T, d *db.DB) *env {
 		t.Fatal(err)
 	}
 	clk := clock.NewFake(t0)
-	trail := audit.New(d, key, clk)
-	a := auth.NewService(d, trail, clk, auth.DefaultLimits)
-	o := org.NewService(d, a, trail, clk)
+	p := wire.New(d, key, clk)
+	trail, a, o := p.Trail, p.Auth, p.Orgs
 	ctx := audit.WithActor(context.Background(), audit.Actor{Username: "test"})
 	res, err := demo.Load(ctx, d, a, o, demo.Size{Committees: 2, Branches: 6, Members: 30}, 7, clock.Today(clk))
 	if err != nil {

@@ -166,7 +166,7 @@ func TestAPIErrorShape(t *testing.T) {
 			{"unknown field", "POST", "/api/v1/orgs", `{"parent_id":1,"kind":"branch","name":"某支部","bogus":1}`, 400, "invalid", "", ""},
 			{"missing name", "POST", "/api/v1/orgs", fmt.Sprintf(`{"parent_id":%d,"kind":"branch","name":""}`, e.committeeA), 422, "unprocessable", "name", ""},
 			{"bad kind", "POST", "/api/v1/orgs", fmt.Sprintf(`{"parent_id":%d,"kind":"club","name":"某支部"}`, e.committeeA), 422, "unprocessable", "kind", ""},
-			{"bad credit code", "POST", "/api/v1/orgs", fmt.Sprintf(`{"parent_id":%d,"kind":"branch","name":"某支部","uscc":"91350100M000100Y44"}`, e.committeeA), 422, "unprocessable", "uscc", ""},
+			{"bad credit code", "POST", "/api/v1/orgs", fmt.Sprintf(`{"parent_id":%d,"kind":"branch","name":"某支部","unit_credit_code":"91350100M000100Y44"}`, e.committeeA), 422, "unprocessable", "unit_credit_code", ""},
 			{"cell under committee", "POST", "/api/v1/orgs", fmt.Sprintf(`{"parent_id":%d,"kind":"cell","name":"某小组"}`, e.committeeA), 422, "unprocessable", "kind", ""},
 			{"unknown org", "GET", "/api/v1/orgs/999999", "", 404, "not_found", "", "找不到您要的内容"},
 			{"unknown route", "GET", "/api/v1/nothing", "", 404, "not_found", "", ""},

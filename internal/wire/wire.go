@@ -1,0 +1,28 @@
+// Package wire assembles the platform's services from a database, an audit key and a clock — the one
+// place that knows how capabilities depend on each other. The command, the web tests and the browser
+// tests all wire the platform through it, so they test what runs.
+package wire
+
+import (
+	"github.com/dangjian/dangjian/internal/org"
+	"github.com/dangjian/dangjian/internal/platform/audit"
+	"github.com/dangjian/dangjian/internal/platform/auth"
+	"github.com/dangjian/dangjian/internal/platform/clock"
+	"github.com/dangjian/dangjian/internal/platform/db"
+)
+
+// Platform is every service, wired.
+type Platform struct {
+	DB    *db.DB
+	Clock clock.Clock
+	Trail *audit.Trail
+	Auth  *auth.Service
+	Orgs  *org.Service
+}
+
+// New wires the services on d.
+func New(d *db.DB, key audit.Key, clk clock.Clock) *Platform {
+	trail := audit.New(d, key, clk)
+	a := auth.NewService(d, trail, clk, auth.DefaultLimits)
+	return &Platform{DB: d, Clock: clk, Trail: trail, Auth: a, Orgs: org.NewService(d, a, trail, clk)}
+}
