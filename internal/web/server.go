@@ -93,7 +93,6 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /logout", s.page(s.logout))
 	s.mux.HandleFunc("GET /lang", s.setLang)
 	s.mux.HandleFunc("GET /{$}", s.page(s.home))
-	s.mux.HandleFunc("GET /orgs/{id}", s.page(s.orgPage))
 	s.mux.HandleFunc("GET /account/password", s.page(s.passwordPage))
 	s.mux.HandleFunc("POST /account/password", s.page(s.passwordChange))
 	s.mux.HandleFunc("GET /admin/users", s.page(s.usersPage))
@@ -108,16 +107,16 @@ func (s *Server) routes() {
 	// JSON API, described by openapi.json.
 	s.api("GET /api/v1/openapi.json", s.openapi, false)
 	s.api("GET /api/v1/me", s.apiMe, true)
-	s.api("GET /api/v1/orgs/{id}", s.apiOrgGet, true)
-	s.api("GET /api/v1/orgs/{id}/children", s.apiOrgChildren, true)
-	s.api("GET /api/v1/orgs/{id}/summary", s.apiOrgSummary, true)
-	s.api("POST /api/v1/orgs", s.apiOrgCreate, true)
 	s.api("POST /api/v1/users", s.apiUserCreate, true)
 	s.api("PUT /api/v1/security/password-policy", s.apiSetPolicy, true)
 	s.api("GET /api/v1/security/password-policy", s.apiGetPolicy, true)
 	s.api("POST /api/v1/security/unlock", s.apiUnlock, true)
 	s.api("GET /api/v1/audit/entries", s.apiAuditEntries, true)
 	s.api("POST /api/v1/audit/verify", s.apiAuditVerify, true)
+	// Capabilities, each registering its pages and API routes in its own file.
+	s.orgRoutes()
+	s.memberRoutes()
+	s.transferRoutes()
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) { s.fail(w, r, errNotFound) })
 }
 
