@@ -90,6 +90,7 @@ func Open(ctx context.Context, url string, opt Options) (*DB, error) {
 			return nil, fmt.Errorf("db: cannot reach PostgreSQL: %w", err)
 		}
 		d.read, d.write = pool, pool
+		d.gc = newGroupCommitter(pool, Postgres, opt.MaxBatch)
 	}
 	return d, nil
 }
@@ -140,7 +141,7 @@ func (d *DB) openSQLite(ctx context.Context, path string, opt Options) error {
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	d.read, d.write = r, w
-	d.gc = newGroupCommitter(w, opt.MaxBatch)
+	d.gc = newGroupCommitter(w, SQLite, opt.MaxBatch)
 	return nil
 }
 
@@ -166,7 +167,7 @@ func (d *DB) Close() error {
 	return errors.Join(errs...)
 }
 
-// Stats of the group committer (SQLite only): commits and transactions so far.
+// Stats of the group committer: commits and transactions so far.
 func (d *DB) Stats() (commits, txs int64) {
 	if d.gc == nil {
 		return 0, 0
@@ -185,23 +186,7 @@ func (d *DB) Write(ctx context.Context, fn func(*Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if d.engine == SQLite {
-		return d.gc.do(ctx, fn)
-	}
-	sqlTx, err := d.write.BeginTx(ctx, nil)
-	if err != nil {
-		return mapErr(err)
-	}
-	tx := &Tx{ex: sqlTx, engine: d.engine, ctx: context.WithValue(ctx, writerKey{}, true)}
-	if err := runFn(tx, fn); err != nil {
-		_ = sqlTx.Rollback()
-		return err
-	}
-	if err := sqlTx.Commit(); err != nil {
-		return mapErr(err)
-	}
-	tx.runAfterCommit()
-	return nil
+	return d.gc.do(ctx, fn)
 }
 
 func runFn(tx *Tx, fn func(*Tx) error) (err error) {

@@ -9,12 +9,13 @@ import (
 	"sync/atomic"
 )
 
-// groupCommitter is SQLite's only writer. Requests queue their transaction functions; the writer takes
+// groupCommitter is the process's only writer (both engines). Requests queue their transaction functions; the writer takes
 // whatever is queued (up to maxBatch), runs each in its own SAVEPOINT inside one BEGIN IMMEDIATE
 // transaction, and answers every waiter after the single COMMIT. A function that fails is rolled back to
 // its savepoint and does not spoil the others. With synchronous=FULL one fsync then covers many writes.
 type groupCommitter struct {
 	db       *sql.DB
+	engine   Engine
 	queue    chan *job
 	maxBatch int
 	wg       sync.WaitGroup
@@ -33,11 +34,11 @@ type job struct {
 
 var errClosed = errors.New("db: database is closed")
 
-func newGroupCommitter(db *sql.DB, maxBatch int) *groupCommitter {
+func newGroupCommitter(db *sql.DB, engine Engine, maxBatch int) *groupCommitter {
 	if maxBatch <= 0 {
 		maxBatch = 256
 	}
-	g := &groupCommitter{db: db, queue: make(chan *job, 4096), maxBatch: maxBatch, closing: make(chan struct{})}
+	g := &groupCommitter{db: db, engine: engine, queue: make(chan *job, 4096), maxBatch: maxBatch, closing: make(chan struct{})}
 	g.wg.Add(1)
 	go g.loop()
 	return g
@@ -114,7 +115,7 @@ func (g *groupCommitter) run(batch []*job) {
 			broken = err
 			break
 		}
-		j.tx = &Tx{ex: sqlTx, engine: SQLite, ctx: context.WithValue(context.WithoutCancel(j.ctx), writerKey{}, true)}
+		j.tx = &Tx{ex: sqlTx, engine: g.engine, ctx: context.WithValue(context.WithoutCancel(j.ctx), writerKey{}, true)}
 		if err := runFn(j.tx, j.fn); err != nil {
 			results[i] = err
 			j.tx.afterFuncs = nil
