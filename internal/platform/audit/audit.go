@@ -88,6 +88,9 @@ type Trail struct {
 	pub    *ecdsa.PublicKey
 	keyID  [4]byte
 	c      clock.Clock
+	// digestKey keys the before/after digests, so a digest of a small value (a phone number) cannot be
+	// found by hashing every candidate. Derived from the MAC key, so no new secret to keep.
+	digestKey []byte
 }
 
 // New returns the trail over d's audit_log, keyed with k. It panics when k is not a valid key (MAC of
@@ -100,12 +103,13 @@ func New(d *db.DB, k Key, c clock.Clock) *Trail {
 		c = clock.Real{}
 	}
 	return &Trail{
-		d:      d,
-		mac:    append([]byte(nil), k.MAC...),
-		signer: k.Signer,
-		pub:    &k.Signer.PublicKey,
-		keyID:  keyID(&k.Signer.PublicKey),
-		c:      c,
+		d:         d,
+		mac:       append([]byte(nil), k.MAC...),
+		signer:    k.Signer,
+		pub:       &k.Signer.PublicKey,
+		keyID:     keyID(&k.Signer.PublicKey),
+		c:         c,
+		digestKey: deriveDigestKey(k.MAC),
 	}
 }
 
@@ -194,11 +198,11 @@ func (t *Trail) prepare(ctx context.Context, e Event) (record, error) {
 	default:
 		return r, errs.Wrap(errs.Internal, "error.internal", fmt.Errorf("%w: result %q", errInvalidEvent, res))
 	}
-	before, err := digest(e.Before)
+	before, err := t.digest(e.Before)
 	if err != nil {
 		return r, fmt.Errorf("audit: before state: %w", err)
 	}
-	after, err := digest(e.After)
+	after, err := t.digest(e.After)
 	if err != nil {
 		return r, fmt.Errorf("audit: after state: %w", err)
 	}
@@ -222,7 +226,9 @@ func (t *Trail) prepare(ctx context.Context, e Event) (record, error) {
 
 // digest is the hex SM3 of v's JSON (encoding/json sorts map keys, so equal values give equal
 // digests), or "" for nil.
-func digest(v any) (string, error) {
+// digest is HMAC-SM3 of the value's JSON under the digest key: equal states give equal digests (so an
+// auditor holding the state can confirm it), but the digest alone reveals nothing.
+func (t *Trail) digest(v any) (string, error) {
 	if v == nil {
 		return "", nil
 	}
@@ -230,7 +236,13 @@ func digest(v any) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return hex.EncodeToString(gm.Default.Hash(b)), nil
+	return gm.MACHex(t.digestKey, b), nil
+}
+
+func deriveDigestKey(mac []byte) []byte {
+	m := gm.Default.NewMAC(mac)
+	m.Write([]byte("dangjian audit digest key v1"))
+	return m.Sum(nil)
 }
 
 func objectID(v any) string {

@@ -92,7 +92,7 @@ func TestAppendSharesTheTransaction(t *testing.T) {
 		got := e.row(t, 1)
 		want := map[int]string{fActorName: "zhang", fActorRole: "组织员", fClientIP: "10.1.2.3", fRequestID: "r1",
 			fAction: "setting.create", fObjectType: "setting", fObjectID: "a", fResult: "ok", fBefore: "",
-			fAfter: gm.HashHex(`{"v":"v"}`)}
+			fAfter: gm.MACHex(deriveDigestKey(e.key.MAC), []byte(`{"v":"v"}`))}
 		for f, w := range want {
 			if string(got.rec.text[f]) != w {
 				t.Errorf("field %d = %q, want %q", f, got.rec.text[f], w)
@@ -318,3 +318,21 @@ func TestEntryEncodingV1(t *testing.T) {
 		}
 	}
 }
+
+// A digest of a small value cannot be found by hashing candidates: it is keyed.
+func TestDigestsAreKeyed(t *testing.T) {
+	e := newEnv(t, dbtest.SQLite(t))
+	d, err := e.tr.digest("13800001234")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d == gm.HashHex(`"13800001234"`) || d == "" {
+		t.Fatal("digest is a plain hash of the value")
+	}
+	other, _ := GenerateKey()
+	if d == New(e.d, other, e.clk).mustDigest("13800001234") {
+		t.Fatal("digest does not depend on the key")
+	}
+}
+
+func (t *Trail) mustDigest(v any) string { d, _ := t.digest(v); return d }
