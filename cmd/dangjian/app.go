@@ -13,6 +13,7 @@ import (
 	"github.com/dangjian/dangjian/internal/platform/auth"
 	"github.com/dangjian/dangjian/internal/platform/clock"
 	"github.com/dangjian/dangjian/internal/platform/db"
+	"github.com/dangjian/dangjian/internal/platform/pii"
 	"github.com/dangjian/dangjian/internal/wire"
 )
 
@@ -85,7 +86,27 @@ func (c *common) open(ctx context.Context, km keyMode) (*app, error) {
 		d.Close()
 		return nil, fmt.Errorf("audit key (%s in %s, or %s): %w", audit.KeyFile, c.keyFolder(), audit.EnvKey, err)
 	}
-	p := wire.New(d, key, clock.Real{})
+	// The data key follows the audit key's rules, with one widening for serve: a deployment set up before
+	// the roster sealed anything gets its data key on the next start (a fresh key loses nothing then).
+	dataCreate := create
+	if km == keyCreateIfFresh && !create {
+		var n int
+		if err := d.QueryRow(ctx, "SELECT COUNT(*) FROM members WHERE id_number_enc <> '' OR phone_enc <> ''").Scan(&n); err != nil {
+			d.Close()
+			return nil, err
+		}
+		dataCreate = n == 0
+	}
+	dataKey, err := pii.LoadKey(c.keyFolder(), dataCreate)
+	if err != nil {
+		d.Close()
+		return nil, fmt.Errorf("data key (%s in %s, or %s): %w", pii.KeyFile, c.keyFolder(), pii.EnvKey, err)
+	}
+	if err := org.CheckDataKey(ctx, d, dataKey); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("data key (%s in %s, or %s): %w", pii.KeyFile, c.keyFolder(), pii.EnvKey, err)
+	}
+	p := wire.New(d, key, dataKey, clock.Real{})
 	return &app{db: d, clock: p.Clock, trail: p.Trail, auth: p.Auth, orgs: p.Orgs,
 		log: slog.New(slog.NewJSONHandler(os.Stderr, nil))}, nil
 }

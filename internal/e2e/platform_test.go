@@ -14,6 +14,7 @@ import (
 	"github.com/dangjian/dangjian/internal/platform/auth"
 	"github.com/dangjian/dangjian/internal/platform/clock"
 	"github.com/dangjian/dangjian/internal/platform/dbtest"
+	"github.com/dangjian/dangjian/internal/platform/pii"
 	"github.com/dangjian/dangjian/internal/web"
 	"github.com/dangjian/dangjian/internal/wire"
 )
@@ -41,8 +42,12 @@ func startPlatform(t *testing.T) *platform {
 	if err != nil {
 		t.Fatal(err)
 	}
+	dataKey, err := pii.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
 	clk := clock.NewFake(today)
-	wired := wire.New(d, key, clk)
+	wired := wire.New(d, key, dataKey, clk)
 	trail, a, o := wired.Trail, wired.Auth, wired.Orgs
 	ctx := audit.WithActor(context.Background(), audit.Actor{Username: "test"})
 	res, err := demo.Load(ctx, d, a, o, demo.Size{Committees: 2, Branches: 6, Members: 40}, 1, clock.Today(clk))

@@ -20,6 +20,7 @@ import (
 	"github.com/dangjian/dangjian/internal/platform/clock"
 	"github.com/dangjian/dangjian/internal/platform/db"
 	"github.com/dangjian/dangjian/internal/platform/dbtest"
+	"github.com/dangjian/dangjian/internal/platform/pii"
 	"github.com/dangjian/dangjian/internal/wire"
 )
 
@@ -48,8 +49,12 @@ func newEnv(t *testing.T, d *db.DB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	dataKey, err := pii.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
 	clk := clock.NewFake(t0)
-	p := wire.New(d, key, clk)
+	p := wire.New(d, key, dataKey, clk)
 	trail, a, o := p.Trail, p.Auth, p.Orgs
 	ctx := audit.WithActor(context.Background(), audit.Actor{Username: "test"})
 	res, err := demo.Load(ctx, d, a, o, demo.Size{Committees: 2, Branches: 6, Members: 30}, 7, clock.Today(clk))

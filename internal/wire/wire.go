@@ -9,6 +9,7 @@ import (
 	"github.com/dangjian/dangjian/internal/platform/auth"
 	"github.com/dangjian/dangjian/internal/platform/clock"
 	"github.com/dangjian/dangjian/internal/platform/db"
+	"github.com/dangjian/dangjian/internal/platform/pii"
 )
 
 // Platform is every service, wired.
@@ -20,9 +21,12 @@ type Platform struct {
 	Orgs  *org.Service
 }
 
-// New wires the services on d.
-func New(d *db.DB, key audit.Key, clk clock.Clock) *Platform {
+// New wires the services on d. dataKey seals personal data on the roster (ID and phone numbers); it is
+// kept apart from the audit key.
+func New(d *db.DB, key audit.Key, dataKey pii.Key, clk clock.Clock) *Platform {
 	trail := audit.New(d, key, clk)
 	a := auth.NewService(d, trail, clk, auth.DefaultLimits)
-	return &Platform{DB: d, Clock: clk, Trail: trail, Auth: a, Orgs: org.NewService(d, a, trail, clk)}
+	o := org.NewService(d, a, trail, clk)
+	o.UseDataKey(dataKey)
+	return &Platform{DB: d, Clock: clk, Trail: trail, Auth: a, Orgs: o}
 }
