@@ -55,7 +55,16 @@ type Org struct {
 	UnitName      string  `json:"unit_name,omitempty"`
 	USCC          string  `json:"unit_credit_code,omitempty"`
 	EstablishedOn db.Date `json:"established_on"`
+	TermYears     int     `json:"term_years,omitempty"`
+	TermStartOn   db.Date `json:"term_start_on"`
+	TermEndOn     db.Date `json:"term_end_on"`
+	ExtendedToOn  db.Date `json:"extended_to_on"`
+	ActivityRoom  string  `json:"activity_room,omitempty"` // independent, shared
+	DissolvedOn   db.Date `json:"dissolved_on"`
 }
+
+// Live reports whether the organisation has not been dissolved.
+func (o Org) Live() bool { return o.DissolvedOn.IsZero() }
 
 // Service is the organisation store with its rules.
 type Service struct {
@@ -63,6 +72,15 @@ type Service struct {
 	auth  *auth.Service
 	trail *audit.Trail
 	clock clock.Clock
+	// Rules are the structure rules in force (nil: DefaultRules).
+	Rules *StructureRules
+}
+
+func (s *Service) rules() StructureRules {
+	if s.Rules != nil {
+		return *s.Rules
+	}
+	return DefaultRules
 }
 
 // NewService wires the service.
@@ -70,11 +88,13 @@ func NewService(d *db.DB, a *auth.Service, t *audit.Trail, c clock.Clock) *Servi
 	return &Service{db: d, auth: a, trail: t, clock: c}
 }
 
-const orgCols = "id, COALESCE(parent_id, 0), kind, name, path, unit_name, uscc, established_on"
+const orgCols = `id, COALESCE(parent_id, 0), kind, name, path, unit_name, uscc, established_on,
+	term_years, term_start_on, term_end_on, extended_to_on, activity_room, dissolved_on`
 
 func scanOrg(sc interface{ Scan(...any) error }) (Org, error) {
 	var o Org
-	err := sc.Scan(&o.ID, &o.ParentID, &o.Kind, &o.Name, &o.Path, &o.UnitName, &o.USCC, &o.EstablishedOn)
+	err := sc.Scan(&o.ID, &o.ParentID, &o.Kind, &o.Name, &o.Path, &o.UnitName, &o.USCC, &o.EstablishedOn,
+		&o.TermYears, &o.TermStartOn, &o.TermEndOn, &o.ExtendedToOn, &o.ActivityRoom, &o.DissolvedOn)
 	return o, err
 }
 
@@ -115,7 +135,13 @@ type NewOrg struct {
 	UnitName      string `json:"unit_name"`
 	USCC          string `json:"unit_credit_code"`
 	EstablishedOn string `json:"established_on"`
+	ActivityRoom  string `json:"activity_room,omitempty"` // independent, shared (optional)
+	Reason        string `json:"reason,omitempty"`        // recorded in the establish event
+	ApprovalRef   string `json:"approval_ref,omitempty"`
 }
+
+// ActivityRooms are the allowed activity room kinds (独立/共享).
+var ActivityRooms = []string{"independent", "shared"}
 
 // Create sets up a child organisation under ParentID (org admins, inside their subtree).
 func (s *Service) Create(ctx context.Context, p auth.Principal, n NewOrg) (Org, error) {
@@ -128,7 +154,7 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, n NewOrg) (Org, 
 	var o Org
 	err := s.db.Write(ctx, func(tx *db.Tx) error {
 		var err error
-		o, err = s.CreateTx(tx, n)
+		o, err = s.createTx(tx, n, p.Username)
 		return err
 	})
 	return o, err
@@ -136,7 +162,9 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, n NewOrg) (Org, 
 
 // CreateTx validates and inserts an organisation inside tx, with its audit entry. Authorization is the
 // caller's job (Create does it; the demo loader runs as the system).
-func (s *Service) CreateTx(tx *db.Tx, n NewOrg) (Org, error) {
+func (s *Service) CreateTx(tx *db.Tx, n NewOrg) (Org, error) { return s.createTx(tx, n, "system") }
+
+func (s *Service) createTx(tx *db.Tx, n NewOrg, actor string) (Org, error) {
 	n.Name = strings.TrimSpace(n.Name)
 	f := errs.Fields{}
 	if err := validate.Length(n.Name, 2, 100); err != nil {
@@ -160,6 +188,10 @@ func (s *Service) CreateTx(tx *db.Tx, n NewOrg) (Org, error) {
 		}
 		o.EstablishedOn = db.DateOf(d)
 	}
+	if n.ActivityRoom != "" && !validRoom(n.ActivityRoom) {
+		f.Add("activity_room", "org.activity_room.invalid")
+	}
+	o.ActivityRoom = n.ActivityRoom
 	if err := f.Err(); err != nil {
 		return Org{}, err
 	}
@@ -174,8 +206,17 @@ func (s *Service) CreateTx(tx *db.Tx, n NewOrg) (Org, error) {
 		return Org{}, &errs.Error{Code: errs.Unprocessable, Key: "error.validation", Fields: map[string]string{"kind": "org.kind.parent"}}
 	}
 	now := db.Millis(s.clock.Now())
-	o.ID, err = tx.Insert(`INSERT INTO orgs(parent_id, kind, name, unit_name, uscc, established_on, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, parent.ID, string(o.Kind), o.Name, o.UnitName, o.USCC, o.EstablishedOn, now, now)
+	// The default term (A3.3; B1 第五条–第七条) runs from the establishment date until the first election
+	// is recorded.
+	o.TermYears = s.rules().TermYears[o.Kind]
+	if o.TermYears > 0 && !o.EstablishedOn.IsZero() {
+		o.TermStartOn = o.EstablishedOn
+		o.TermEndOn = db.DateOf(addYears(o.EstablishedOn.Time, o.TermYears))
+	}
+	o.ID, err = tx.Insert(`INSERT INTO orgs(parent_id, kind, name, unit_name, uscc, established_on, term_years,
+		term_start_on, term_end_on, activity_room, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, parent.ID, string(o.Kind), o.Name, o.UnitName, o.USCC,
+		o.EstablishedOn, o.TermYears, o.TermStartOn, o.TermEndOn, o.ActivityRoom, now, now)
 	if err != nil {
 		return Org{}, err
 	}
@@ -183,7 +224,23 @@ func (s *Service) CreateTx(tx *db.Tx, n NewOrg) (Org, error) {
 	if _, err := tx.Exec("UPDATE orgs SET path = ? WHERE id = ?", o.Path, o.ID); err != nil {
 		return Org{}, err
 	}
+	on := o.EstablishedOn
+	if on.IsZero() {
+		on = db.DateOf(s.clock.Now())
+	}
+	if err := s.addEvent(tx, o.ID, EventEstablish, on, n.Reason, n.ApprovalRef, nil, snapshotOf(o), actor); err != nil {
+		return Org{}, err
+	}
 	return o, s.trail.Append(tx, audit.Event{Action: "org.create", ObjectType: "org", ObjectID: o.ID, After: o})
+}
+
+func validRoom(r string) bool {
+	for _, x := range ActivityRooms {
+		if x == r {
+			return true
+		}
+	}
+	return false
 }
 
 func kindAllowedUnder(k, parent Kind) bool {
@@ -236,6 +293,6 @@ func (s *Service) Summarise(ctx context.Context, p auth.Principal, orgID int64) 
 		return sum, err
 	}
 	err = s.db.QueryRow(ctx, `SELECT COUNT(*) FROM members m JOIN orgs o ON o.id = m.org_id
-		WHERE o.path LIKE ? AND m.status IN ('probationary', 'full')`, path+"%").Scan(&sum.Members)
+		WHERE o.path LIKE ? AND m.status IN ('probationary', 'full') AND m.terminal_state = ''`, path+"%").Scan(&sum.Members)
 	return sum, err
 }
