@@ -95,15 +95,21 @@ func build(tx *db.Tx, a *auth.Service, o *org.Service, size Size, r *mrand.Rand,
 	for i := 0; i < size.Committees; i++ {
 		name := organs[i%len(organs)]
 		c, err := o.CreateTx(tx, org.NewOrg{ParentID: root, Kind: org.Committee, Name: "示例市" + name + "机关党委",
-			UnitName: "示例市" + name, EstablishedOn: fmt.Sprintf("%d-%02d-%02d", 1990+r.IntN(30), 1+r.IntN(12), 1+r.IntN(28))})
+			UnitName: "示例市" + name, EstablishedOn: recent(r, today, 24, 12)})
 		if err != nil {
 			return res, err
 		}
 		res.Committees++
+		// B1: every organ party committee has its discipline committee, set up with it.
+		if _, err := o.CreateTx(tx, org.NewOrg{ParentID: c.ID, Kind: org.DisciplineCommittee, Name: "示例市" + name + "机关纪委",
+			EstablishedOn: c.EstablishedOn.String()}); err != nil {
+			return res, err
+		}
 		parent := c.ID
 		// Larger organs group some branches under a general branch.
 		if per[i] >= 9 {
-			g, err := o.CreateTx(tx, org.NewOrg{ParentID: c.ID, Kind: org.GeneralBranch, Name: "示例市" + name + "机关第一党总支"})
+			g, err := o.CreateTx(tx, org.NewOrg{ParentID: c.ID, Kind: org.GeneralBranch, Name: "示例市" + name + "机关第一党总支",
+				EstablishedOn: recent(r, today, 12, 6)})
 			if err != nil {
 				return res, err
 			}
@@ -114,7 +120,7 @@ func build(tx *db.Tx, a *auth.Service, o *org.Service, size Size, r *mrand.Rand,
 			if j%2 == 1 {
 				p = parent
 			}
-			b, err := o.CreateTx(tx, org.NewOrg{ParentID: p, Kind: org.Branch,
+			b, err := o.CreateTx(tx, org.NewOrg{ParentID: p, Kind: org.Branch, EstablishedOn: recent(r, today, 12, 6),
 				Name: fmt.Sprintf("示例市%s%s党支部", name, offices[j%len(offices)]+suffix(j, len(offices)))})
 			if err != nil {
 				return res, err
@@ -129,6 +135,7 @@ func build(tx *db.Tx, a *auth.Service, o *org.Service, size Size, r *mrand.Rand,
 		counts[r.IntN(len(branches))]++
 	}
 	var firstBranch, firstMember int64
+	ids := newIDMaker()
 	for bi, b := range branches {
 		if counts[bi] >= 12 {
 			if _, err := o.CreateTx(tx, org.NewOrg{ParentID: b, Kind: org.Cell, Name: "第一党小组"}); err != nil {
@@ -137,7 +144,7 @@ func build(tx *db.Tx, a *auth.Service, o *org.Service, size Size, r *mrand.Rand,
 			res.Cells++
 		}
 		for k := 0; k < counts[bi]; k++ {
-			m := person(r, b, today)
+			m := person(r, b, today, ids, res.Members)
 			m.IsLeadingCadre = k == 0 && bi%3 == 0
 			id, err := o.CreateMemberTx(tx, m)
 			if err != nil {
@@ -173,6 +180,13 @@ func build(tx *db.Tx, a *auth.Service, o *org.Service, size Size, r *mrand.Rand,
 	return res, nil
 }
 
+// recent is a date between back and back-span months ago: the demo organs were reorganised in the
+// recent 机构改革, so their party organisations and terms are current (terms from §A3.3 / §B1).
+func recent(r *mrand.Rand, today time.Time, back, span int) string {
+	d := today.AddDate(0, -back+r.IntN(span), -r.IntN(28))
+	return d.Format(time.DateOnly)
+}
+
 func suffix(j, n int) string {
 	if j < n {
 		return ""
@@ -180,7 +194,45 @@ func suffix(j, n int) string {
 	return fmt.Sprintf("第%d", j/n+1)
 }
 
-func person(r *mrand.Rand, orgID int64, today time.Time) org.Member {
+// Region is the address code of every demo ID number: province 11 (so the validator's province check
+// passes) with a prefecture and county part, 9999, that GB/T 2260 never assigns — no demo number can
+// be a real person's.
+const Region = "119999"
+
+// IDNumber makes the demo ID number of someone born on birth with sequence seq (odd for men, even for
+// women, GB 11643): Region, the birth date, seq and the ISO 7064 MOD 11-2 check character (RULES.md H1).
+func IDNumber(birth time.Time, seq int) string {
+	body := Region + birth.Format("20060102") + fmt.Sprintf("%03d", seq%1000)
+	w := [17]int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
+	sum := 0
+	for i := 0; i < 17; i++ {
+		sum += int(body[i]-'0') * w[i]
+	}
+	return body + string("10X98765432"[sum%11])
+}
+
+// idMaker hands out distinct demo ID numbers: sequences per birth date, with the gender's parity.
+type idMaker map[string]int
+
+func newIDMaker() idMaker { return idMaker{} }
+
+func (m idMaker) next(birth time.Time, gender string) string {
+	k := birth.Format("20060102") + gender
+	n := m[k]
+	m[k] = n + 1
+	seq := 100 + 2*n
+	if gender == "male" {
+		seq++
+	}
+	return IDNumber(birth, seq)
+}
+
+// Phone is the i-th demo phone number: 1380000 and four digits, a block no carrier hands out to people.
+func Phone(i int) string { return fmt.Sprintf("1380000%04d", i%10000) }
+
+var minorities = []string{"回族", "满族", "蒙古族", "壮族", "朝鲜族", "土家族", "苗族", "藏族"}
+
+func person(r *mrand.Rand, orgID int64, today time.Time, ids idMaker, i int) org.NewMember {
 	name := string(surnames[r.IntN(len(surnames))]) + string(given[r.IntN(len(given))])
 	if r.IntN(2) == 0 {
 		name += string(given[r.IntN(len(given))])
@@ -190,8 +242,28 @@ func person(r *mrand.Rand, orgID int64, today time.Time) org.Member {
 		gender = "female"
 	}
 	age := 23 + r.IntN(37)
-	birth := today.AddDate(-age, -r.IntN(12), -r.IntN(28))
-	m := org.Member{OrgID: orgID, Name: name, Gender: gender, BirthOn: db.DateOf(birth)}
+	birth := db.DateOf(today.AddDate(-age, -r.IntN(12), -r.IntN(28))).Time
+	ethnicity := "汉族"
+	if r.IntN(100) < 8 {
+		ethnicity = minorities[r.IntN(len(minorities))]
+	}
+	education := "bachelor"
+	switch x := r.IntN(100); {
+	case x < 3:
+		education = "doctorate"
+	case x < 25:
+		education = "master"
+	case x < 78:
+		education = "bachelor"
+	case x < 92:
+		education = "college"
+	case x < 97:
+		education = "secondary_vocational"
+	default:
+		education = "high_school"
+	}
+	m := org.NewMember{OrgID: orgID, Name: name, Gender: gender, BirthDate: birth.Format(time.DateOnly),
+		IDNumber: ids.next(birth, gender), Phone: Phone(i), Ethnicity: ethnicity, Education: education}
 	switch x := r.IntN(100); {
 	case x < 86:
 		m.Status = org.Full
@@ -202,18 +274,17 @@ func person(r *mrand.Rand, orgID int64, today time.Time) org.Member {
 	default:
 		m.Status = org.Applicant
 	}
-	if m.Status == org.Full || m.Status == org.Probationary {
+	if m.Status == org.Full {
 		joinAge := 20 + r.IntN(max(1, age-21))
 		joined := birth.AddDate(joinAge, r.IntN(12), 0)
-		if joined.After(today) {
-			joined = today.AddDate(0, -6, 0)
+		// Confirmed one year after joining (C5.1), and that must already have happened.
+		if latest := today.AddDate(-1, 0, -1); joined.After(latest) {
+			joined = latest
 		}
-		m.JoinedOn = db.DateOf(joined)
-		if m.Status == org.Full {
-			m.FullOn = db.DateOf(joined.AddDate(1, 0, 0))
-		} else {
-			m.JoinedOn = db.DateOf(today.AddDate(0, -r.IntN(11)-1, 0))
-		}
+		m.JoinedOn = joined.Format(time.DateOnly)
+		m.FullOn = org.AddYears(joined, 1).Format(time.DateOnly)
+	} else if m.Status == org.Probationary {
+		m.JoinedOn = today.AddDate(0, -r.IntN(11)-1, 0).Format(time.DateOnly)
 	}
 	return m
 }

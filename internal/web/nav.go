@@ -29,6 +29,9 @@ type navEntry struct {
 var navEntries = []navEntry{
 	{"nav.section.home", "nav.home", func(auth.Principal) string { return "/" }, ""},
 	{"nav.section.branches", "nav.orgs", func(p auth.Principal) string { return "/orgs/" + strconv.FormatInt(p.OrgID, 10) }, auth.ReadBusiness},
+	{"nav.section.branches", "member.roster", func(p auth.Principal) string { return "/orgs/" + strconv.FormatInt(p.OrgID, 10) + "/members" }, auth.ReadBusiness},
+	{"nav.section.branches", "nav.transfers", func(p auth.Principal) string { return "/orgs/" + strconv.FormatInt(p.OrgID, 10) + "/transfers" }, auth.ReadBusiness},
+	{"nav.section.branches", "orgs.checks_subtree_title", func(p auth.Principal) string { return "/orgs/" + strconv.FormatInt(p.OrgID, 10) + "/checks" }, auth.ReadBusiness},
 	{"nav.section.system", "nav.users", func(auth.Principal) string { return "/admin/users" }, auth.ManageUsers},
 	{"nav.section.system", "nav.security", func(auth.Principal) string { return "/security" }, auth.ManageSecurity},
 	{"nav.section.system", "nav.audit", func(auth.Principal) string { return "/audit" }, auth.ReadAudit},
@@ -36,17 +39,27 @@ var navEntries = []navEntry{
 
 func navFor(p auth.Principal, current string) []navSection {
 	var out []navSection
+	best := ""
 	for _, e := range navEntries {
 		if e.action != "" && !p.Role.Can(e.action) {
 			continue
 		}
 		path := e.path(p)
-		item := navItem{Key: e.key, Path: path, Active: current == path || (path != "/" && strings.HasPrefix(current, path))}
+		if (current == path || (path != "/" && strings.HasPrefix(current, path+"/"))) && len(path) > len(best) {
+			best = path
+		}
+		item := navItem{Key: e.key, Path: path}
 		if n := len(out); n > 0 && out[n-1].Key == e.section {
 			out[n-1].Items = append(out[n-1].Items, item)
 			continue
 		}
 		out = append(out, navSection{Key: e.section, Items: []navItem{item}})
+	}
+	// The most specific entry that contains the current page is the active one.
+	for i := range out {
+		for j := range out[i].Items {
+			out[i].Items[j].Active = out[i].Items[j].Path == best
+		}
 	}
 	return out
 }

@@ -3,9 +3,7 @@ package web
 import (
 	"net/http"
 	"strconv"
-	"strings"
 
-	"github.com/dangjian/dangjian/internal/org"
 	"github.com/dangjian/dangjian/internal/platform/auth"
 	"github.com/dangjian/dangjian/internal/platform/clock"
 	"github.com/dangjian/dangjian/internal/platform/errs"
@@ -84,41 +82,4 @@ func pathID(r *http.Request) (int64, error) {
 		return 0, errNotFound
 	}
 	return id, nil
-}
-
-func (s *Server) orgPage(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	o, err := s.Orgs.Get(r.Context(), p, id)
-	if err != nil {
-		return err
-	}
-	children, err := s.Orgs.Children(r.Context(), p, id)
-	if err != nil {
-		return err
-	}
-	sum, err := s.Orgs.Summarise(r.Context(), p, id)
-	if err != nil {
-		return err
-	}
-	// Breadcrumbs from the caller's own organisation down to this one.
-	var trail []org.Org
-	ids := strings.Split(strings.Trim(o.Path, "/"), "/")
-	inScope := false
-	for _, sid := range ids[:len(ids)-1] {
-		aid, _ := strconv.ParseInt(sid, 10, 64)
-		if aid == p.OrgID {
-			inScope = true
-		}
-		if !inScope {
-			continue
-		}
-		if a, err := s.Orgs.Get(r.Context(), p, aid); err == nil {
-			trail = append(trail, a)
-		}
-	}
-	s.render(w, r, http.StatusOK, "org", map[string]any{"Org": o, "Children": children, "Summary": sum, "Trail": trail})
-	return nil
 }

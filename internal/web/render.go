@@ -14,6 +14,7 @@ import (
 
 	"github.com/dangjian/dangjian/internal/platform/auth"
 	"github.com/dangjian/dangjian/internal/platform/clock"
+	"github.com/dangjian/dangjian/internal/platform/db"
 	"github.com/dangjian/dangjian/internal/platform/i18n"
 )
 
@@ -120,6 +121,14 @@ func (v View) T(key string, kv ...any) string {
 
 // Date writes a date the reader's way (2024年3月10日).
 func (v View) Date(t time.Time) string { return i18n.Date(v.Lang, t.In(v.loc)) }
+
+// D writes a stored calendar date (db.Date) the reader's way, or "" when it is unset.
+func (v View) D(d db.Date) string {
+	if d.IsZero() {
+		return ""
+	}
+	return i18n.Date(v.Lang, d.Time)
+}
 
 // DateTime writes an instant in Beijing time.
 func (v View) DateTime(t time.Time) string { return i18n.DateTime(v.Lang, t, v.loc) }
