@@ -117,6 +117,7 @@ func (s *Server) routes() {
 	s.orgRoutes()
 	s.memberRoutes()
 	s.transferRoutes()
+	s.statsRoutes()
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) { s.fail(w, r, errNotFound) })
 }
 
