@@ -23,6 +23,13 @@ func (s *Server) memberRoutes() {
 	s.api("POST /api/v1/members", s.apiMemberCreate, true)
 	s.api("GET /api/v1/members/{id}", s.apiMemberGet, true)
 	s.api("PUT /api/v1/members/{id}", s.apiMemberUpdate, true)
+	s.api("GET /api/v1/members/import-template", s.apiImportTemplate, true)
+	s.api("POST /api/v1/members/import", s.apiMemberImport, true)
+	s.api("POST /api/v1/members/import/{id}/rollback", s.apiImportRollback, true)
+	s.api("GET /api/v1/members/export", s.apiMemberExport, true)
+	s.mux.HandleFunc("GET /orgs/{id}/members/import", s.page(s.memberImportPage))
+	s.mux.HandleFunc("POST /orgs/{id}/members/import", s.page(s.memberImportForm))
+	s.mux.HandleFunc("POST /orgs/{id}/members/import/{imp}/rollback", s.page(s.memberImportRollbackForm))
 }
 
 // memberFilter reads the list filter from a query; org defaults to the caller's organisation.
