@@ -8,15 +8,14 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"math/big"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 
 	"github.com/dangjian/dangjian/internal/platform/gm"
+	"github.com/dangjian/dangjian/internal/platform/keyfile"
 	"github.com/emmansun/gmsm/sm2"
 	"github.com/emmansun/gmsm/smx509"
 )
@@ -64,7 +63,7 @@ func LoadKey(dir string, create bool) (Key, error) {
 	if err == nil || !errors.Is(err, fs.ErrNotExist) || !create {
 		return k, err
 	}
-	return createKeyFile(dir, path)
+	return createKeyFile(path)
 }
 
 // GenerateKey returns a fresh random key (for tests and for tools that provision keys).
@@ -169,23 +168,7 @@ func signerFromScalar(d *big.Int) (*sm2.PrivateKey, error) {
 }
 
 func readKeyFile(path string) (Key, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return Key{}, fmt.Errorf("audit: key file: %w", err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return Key{}, fmt.Errorf("audit: key file: %w", err)
-	}
-	if !st.Mode().IsRegular() {
-		return Key{}, fmt.Errorf("audit: key file %s is not a regular file", path)
-	}
-	if runtime.GOOS != "windows" && st.Mode().Perm()&^0o600 != 0 {
-		return Key{}, fmt.Errorf("audit: key file %s has mode %04o; it must be 0600 or narrower (chmod 600 %s)",
-			path, st.Mode().Perm(), path)
-	}
-	data, err := readAll(f, 64<<10)
+	data, err := keyfile.Read(path)
 	if err != nil {
 		return Key{}, fmt.Errorf("audit: key file: %w", err)
 	}
@@ -194,17 +177,6 @@ func readKeyFile(path string) (Key, error) {
 		return Key{}, fmt.Errorf("audit: key file %s: %w", path, err)
 	}
 	return k, nil
-}
-
-func readAll(f *os.File, limit int64) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, errors.New("too large")
-	}
-	return b, nil
 }
 
 func parseKeyFile(data []byte) (Key, error) {
@@ -267,7 +239,7 @@ func marshalKeyFile(k Key) ([]byte, error) {
 
 // createKeyFile writes fresh keys to a temporary file and links it into place, so that a reader never
 // sees a half-written key and two processes starting at once end up with the same key.
-func createKeyFile(dir, path string) (Key, error) {
+func createKeyFile(path string) (Key, error) {
 	k, err := GenerateKey()
 	if err != nil {
 		return Key{}, err
@@ -276,38 +248,11 @@ func createKeyFile(dir, path string) (Key, error) {
 	if err != nil {
 		return Key{}, err
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return Key{}, fmt.Errorf("audit: key directory: %w", err)
-	}
-	tmp, err := os.CreateTemp(dir, ".audit.key-*") // mode 0600
-	if err != nil {
-		return Key{}, fmt.Errorf("audit: create key file: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil && runtime.GOOS != "windows" {
-		tmp.Close()
-		return Key{}, fmt.Errorf("audit: create key file: %w", err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return Key{}, fmt.Errorf("audit: write key file: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return Key{}, fmt.Errorf("audit: write key file: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return Key{}, fmt.Errorf("audit: write key file: %w", err)
-	}
-	if err := os.Link(tmp.Name(), path); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return readKeyFile(path) // someone else won the race
-		}
-		return Key{}, fmt.Errorf("audit: install key file: %w", err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
+	switch err := keyfile.Create(path, data); {
+	case errors.Is(err, keyfile.ErrExists):
+		return readKeyFile(path) // another process won the race
+	case err != nil:
+		return Key{}, fmt.Errorf("audit: %w", err)
 	}
 	return k, nil
 }

@@ -14,14 +14,13 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 
 	"github.com/dangjian/dangjian/internal/platform/gm"
+	"github.com/dangjian/dangjian/internal/platform/keyfile"
 )
 
 // Sizes of the two keys.
@@ -131,27 +130,11 @@ func LoadKey(dir string, create bool) (Key, error) {
 	if err == nil || !errors.Is(err, fs.ErrNotExist) || !create {
 		return k, err
 	}
-	return createKeyFile(dir, path)
+	return createKeyFile(path)
 }
 
 func readKeyFile(path string) (Key, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return Key{}, fmt.Errorf("pii: key file: %w", err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return Key{}, fmt.Errorf("pii: key file: %w", err)
-	}
-	if !st.Mode().IsRegular() {
-		return Key{}, fmt.Errorf("pii: key file %s is not a regular file", path)
-	}
-	if runtime.GOOS != "windows" && st.Mode().Perm()&^0o600 != 0 {
-		return Key{}, fmt.Errorf("pii: key file %s has mode %04o; it must be 0600 or narrower (chmod 600 %s)",
-			path, st.Mode().Perm(), path)
-	}
-	data, err := io.ReadAll(io.LimitReader(f, 64<<10))
+	data, err := keyfile.Read(path)
 	if err != nil {
 		return Key{}, fmt.Errorf("pii: key file: %w", err)
 	}
@@ -164,7 +147,7 @@ func readKeyFile(path string) (Key, error) {
 
 // createKeyFile writes a fresh key to a temporary file and links it into place, so a reader never sees
 // a half-written key and two processes starting at once end up with the same key.
-func createKeyFile(dir, path string) (Key, error) {
+func createKeyFile(path string) (Key, error) {
 	k, err := GenerateKey()
 	if err != nil {
 		return Key{}, err
@@ -175,38 +158,11 @@ func createKeyFile(dir, path string) (Key, error) {
 	if err := pem.Encode(&buf, &pem.Block{Type: pemType, Bytes: append(append([]byte(nil), k.enc...), k.mac...)}); err != nil {
 		return Key{}, err
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return Key{}, fmt.Errorf("pii: key directory: %w", err)
-	}
-	tmp, err := os.CreateTemp(dir, ".data.key-*") // mode 0600
-	if err != nil {
-		return Key{}, fmt.Errorf("pii: create key file: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil && runtime.GOOS != "windows" {
-		tmp.Close()
-		return Key{}, fmt.Errorf("pii: create key file: %w", err)
-	}
-	if _, err := tmp.Write(buf.Bytes()); err != nil {
-		tmp.Close()
-		return Key{}, fmt.Errorf("pii: write key file: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return Key{}, fmt.Errorf("pii: write key file: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return Key{}, fmt.Errorf("pii: write key file: %w", err)
-	}
-	if err := os.Link(tmp.Name(), path); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return readKeyFile(path) // someone else won the race
-		}
-		return Key{}, fmt.Errorf("pii: install key file: %w", err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
+	switch err := keyfile.Create(path, buf.Bytes()); {
+	case errors.Is(err, keyfile.ErrExists):
+		return readKeyFile(path) // another process won the race
+	case err != nil:
+		return Key{}, fmt.Errorf("pii: %w", err)
 	}
 	return k, nil
 }
