@@ -159,20 +159,7 @@ func (s *Service) Checks(ctx context.Context, p auth.Principal, orgID int64, asO
 		if err != nil {
 			return nil, err
 		}
-		rows, err := s.db.Query(ctx, "SELECT "+orgCols+" FROM orgs WHERE path LIKE ? AND dissolved_on IS NULL ORDER BY path", path+"%")
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			o, err := scanOrg(rows)
-			if err != nil {
-				rows.Close()
-				return nil, err
-			}
-			orgs = append(orgs, o)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		if orgs, err = scanOrgs(s.db.Query(ctx, "SELECT "+orgCols+" FROM orgs WHERE path LIKE ? AND dissolved_on IS NULL ORDER BY path", path+"%")); err != nil {
 			return nil, err
 		}
 	} else {

@@ -296,20 +296,7 @@ func (s *Service) Reorganise(ctx context.Context, p auth.Principal, id int64, c 
 }
 
 func (s *Service) liveChildrenTx(tx *db.Tx, id int64) ([]Org, error) {
-	rows, err := tx.Query("SELECT "+orgCols+" FROM orgs WHERE parent_id = ? AND dissolved_on IS NULL ORDER BY id", id)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Org
-	for rows.Next() {
-		o, err := scanOrg(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, o)
-	}
-	return out, rows.Err()
+	return scanOrgs(tx.Query(liveChildrenSQL, id))
 }
 
 // liveMembers counts the members still on an organisation's books (home branch or cell; terminal
@@ -599,18 +586,5 @@ func (s *Service) InScope(ctx context.Context, p auth.Principal) ([]Org, error) 
 	if p.OrgPath == "" {
 		return nil, nil
 	}
-	rows, err := s.db.Query(ctx, "SELECT "+orgCols+" FROM orgs WHERE path LIKE ? AND dissolved_on IS NULL ORDER BY path LIMIT 1000", p.OrgPath+"%")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Org
-	for rows.Next() {
-		o, err := scanOrg(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, o)
-	}
-	return out, rows.Err()
+	return scanOrgs(s.db.Query(ctx, "SELECT "+orgCols+" FROM orgs WHERE path LIKE ? AND dissolved_on IS NULL ORDER BY path LIMIT 1000", p.OrgPath+"%"))
 }

@@ -6,6 +6,7 @@ package org
 
 import (
 	"context"
+	"database/sql"
 	"strconv"
 	"strings"
 	"time"
@@ -111,7 +112,13 @@ func (s *Service) Children(ctx context.Context, p auth.Principal, id int64) ([]O
 	if err := s.auth.Authorize(ctx, p, auth.ReadBusiness, auth.Target{OrgID: id}); err != nil {
 		return nil, err
 	}
-	rows, err := s.db.Query(ctx, "SELECT "+orgCols+" FROM orgs WHERE parent_id = ? AND dissolved_on IS NULL ORDER BY id", id)
+	return scanOrgs(s.db.Query(ctx, liveChildrenSQL, id))
+}
+
+const liveChildrenSQL = "SELECT " + orgCols + " FROM orgs WHERE parent_id = ? AND dissolved_on IS NULL ORDER BY id"
+
+// scanOrgs reads every row of a query over orgCols.
+func scanOrgs(rows *sql.Rows, err error) ([]Org, error) {
 	if err != nil {
 		return nil, err
 	}
