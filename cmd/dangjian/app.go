@@ -52,6 +52,7 @@ type app struct {
 	auth  *auth.Service
 	orgs  *org.Service
 	log   *slog.Logger
+	wired *wire.Platform
 }
 
 type keyMode int
@@ -107,7 +108,7 @@ func (c *common) open(ctx context.Context, km keyMode) (*app, error) {
 		return nil, fmt.Errorf("data key (%s in %s, or %s): %w", pii.KeyFile, c.keyFolder(), pii.EnvKey, err)
 	}
 	p := wire.New(d, key, dataKey, clock.Real{})
-	return &app{db: d, clock: p.Clock, trail: p.Trail, auth: p.Auth, orgs: p.Orgs,
+	return &app{wired: p, db: d, clock: p.Clock, trail: p.Trail, auth: p.Auth, orgs: p.Orgs,
 		log: slog.New(slog.NewJSONHandler(os.Stderr, nil))}, nil
 }
 

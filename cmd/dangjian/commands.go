@@ -75,7 +75,7 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	sched.Start(ctx)
 	defer sched.Stop()
 
-	srv, err := web.New(web.Deps{DB: a.db, Auth: a.auth, Trail: a.trail, Orgs: a.orgs, Clock: a.clock, Log: a.log, Secure: *secure})
+	srv, err := web.New(web.Deps{Platform: a.wired, Log: a.log, Secure: *secure})
 	if err != nil {
 		return err
 	}
@@ -130,6 +130,7 @@ func registerJobs(s *jobs.Scheduler, a *app, checkpointDir string) {
 	s.Every("auth.session_cleanup", time.Hour, func(ctx context.Context, _ jobs.Job) error {
 		return a.auth.PurgeSessions(ctx)
 	})
+	a.wired.RegisterJobs(s)
 }
 
 func redactURL(u string) string {

@@ -55,7 +55,7 @@ func startPlatform(t *testing.T) *platform {
 		t.Fatal(err)
 	}
 	logBuf := &syncBuffer{}
-	srv, err := web.New(web.Deps{DB: d, Auth: a, Trail: trail, Orgs: o, Clock: clk,
+	srv, err := web.New(web.Deps{Platform: wired,
 		Log: slog.New(slog.NewTextHandler(logBuf, nil))})
 	if err != nil {
 		t.Fatal(err)

@@ -61,7 +61,7 @@ func newEnv(t *testing.T, d *db.DB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := New(Deps{DB: d, Auth: a, Trail: trail, Orgs: o, Clock: clk, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	srv, err := New(Deps{Platform: p, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,6 +28,7 @@ type navEntry struct {
 // navEntries is the whole menu, by capability (the mission's four parts, then the system).
 var navEntries = []navEntry{
 	{"nav.section.home", "nav.home", func(auth.Principal) string { return "/" }, ""},
+	{"nav.section.home", "nav.notifications", func(auth.Principal) string { return "/notifications" }, ""},
 	{"nav.section.branches", "nav.orgs", func(p auth.Principal) string { return "/orgs/" + strconv.FormatInt(p.OrgID, 10) }, auth.ReadBusiness},
 	{"nav.section.branches", "member.roster", func(p auth.Principal) string { return "/orgs/" + strconv.FormatInt(p.OrgID, 10) + "/members" }, auth.ReadBusiness},
 	{"nav.section.branches", "nav.transfers", func(p auth.Principal) string { return "/orgs/" + strconv.FormatInt(p.OrgID, 10) + "/transfers" }, auth.ReadBusiness},

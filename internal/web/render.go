@@ -103,6 +103,7 @@ type View struct {
 	Data      map[string]any
 	Flash     string
 	RequestID string
+	Unread    int // the account's unread notifications, for the badge in the menu
 	cat       *i18n.Catalogue
 	loc       *time.Location
 }
@@ -118,6 +119,9 @@ func (v View) T(key string, kv ...any) string {
 	}
 	return v.cat.T(v.Lang, key, args)
 }
+
+// Msg translates a key with a map of placeholders (a stored notification's message and parameters).
+func (v View) Msg(key string, params map[string]any) string { return v.cat.T(v.Lang, key, params) }
 
 // Date writes a date the reader's way (2024年3月10日).
 func (v View) Date(t time.Time) string { return i18n.Date(v.Lang, t.In(v.loc)) }
@@ -153,6 +157,9 @@ func (s *Server) view(r *http.Request, data map[string]any) View {
 	if p, ok := principalFrom(r.Context()); ok {
 		v.User = &p
 		v.Nav = navFor(p, r.URL.Path)
+		if s.Notify != nil {
+			v.Unread, _ = s.Notify.Unread(r.Context(), p) // a badge is not worth failing a page for
+		}
 	}
 	if data != nil {
 		if f, ok := data["Flash"].(string); ok {

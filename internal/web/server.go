@@ -10,24 +10,17 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dangjian/dangjian/internal/org"
-	"github.com/dangjian/dangjian/internal/platform/audit"
 	"github.com/dangjian/dangjian/internal/platform/auth"
-	"github.com/dangjian/dangjian/internal/platform/clock"
-	"github.com/dangjian/dangjian/internal/platform/db"
 	"github.com/dangjian/dangjian/internal/platform/i18n"
+	"github.com/dangjian/dangjian/internal/wire"
 )
 
 // Deps is what the web layer needs; cmd/dangjian wires it.
 type Deps struct {
-	DB     *db.DB
-	Auth   *auth.Service
-	Trail  *audit.Trail
-	Orgs   *org.Service
-	Clock  clock.Clock
-	Log    *slog.Logger
-	I18n   *i18n.Catalogue
-	Secure bool // cookies get the Secure flag (behind TLS)
+	*wire.Platform // every service (DB, Clock, Trail, Auth, Orgs, Notify, …)
+	Log            *slog.Logger
+	I18n           *i18n.Catalogue
+	Secure         bool // cookies get the Secure flag (behind TLS)
 }
 
 // Server routes requests.
@@ -118,6 +111,7 @@ func (s *Server) routes() {
 	s.memberRoutes()
 	s.transferRoutes()
 	s.statsRoutes()
+	s.notificationRoutes()
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) { s.fail(w, r, errNotFound) })
 }
 

@@ -4,21 +4,24 @@
 package wire
 
 import (
+	"github.com/dangjian/dangjian/internal/notify"
 	"github.com/dangjian/dangjian/internal/org"
 	"github.com/dangjian/dangjian/internal/platform/audit"
 	"github.com/dangjian/dangjian/internal/platform/auth"
 	"github.com/dangjian/dangjian/internal/platform/clock"
 	"github.com/dangjian/dangjian/internal/platform/db"
+	"github.com/dangjian/dangjian/internal/platform/jobs"
 	"github.com/dangjian/dangjian/internal/platform/pii"
 )
 
 // Platform is every service, wired.
 type Platform struct {
-	DB    *db.DB
-	Clock clock.Clock
-	Trail *audit.Trail
-	Auth  *auth.Service
-	Orgs  *org.Service
+	DB     *db.DB
+	Clock  clock.Clock
+	Trail  *audit.Trail
+	Auth   *auth.Service
+	Orgs   *org.Service
+	Notify *notify.Service
 }
 
 // New wires the services on d. dataKey seals personal data on the roster (ID and phone numbers); it is
@@ -28,5 +31,11 @@ func New(d *db.DB, key audit.Key, dataKey pii.Key, clk clock.Clock) *Platform {
 	a := auth.NewService(d, trail, clk, auth.DefaultLimits)
 	o := org.NewService(d, a, trail, clk)
 	o.UseDataKey(dataKey)
-	return &Platform{DB: d, Clock: clk, Trail: trail, Auth: a, Orgs: o}
+	n := notify.NewService(d, trail, clk)
+	return &Platform{DB: d, Clock: clk, Trail: trail, Auth: a, Orgs: o, Notify: n}
+}
+
+// RegisterJobs registers the capabilities' scheduled work (reminders, escalations) on s. The platform's
+// own housekeeping (checkpoints, pruning) is registered by the command.
+func (p *Platform) RegisterJobs(s *jobs.Scheduler) {
 }
