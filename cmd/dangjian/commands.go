@@ -152,7 +152,7 @@ func loadDemo(ctx context.Context, a *app, stdout io.Writer, skipIfSetUp bool) e
 		}
 	}
 	start := time.Now()
-	res, err := demo.Load(ctx, a.db, a.auth, a.orgs, demo.Full, uint64(time.Now().UnixNano()), clock.Today(a.clock))
+	res, err := demo.Load(ctx, a.wired, demo.Full, uint64(time.Now().UnixNano()), clock.Today(a.clock))
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/dangjian/dangjian/internal/platform/auth"
 	"github.com/dangjian/dangjian/internal/platform/db"
 	"github.com/dangjian/dangjian/internal/platform/errs"
+	"github.com/dangjian/dangjian/internal/wire"
 )
 
 // Size says how big a city to make.
@@ -60,7 +61,8 @@ var given = []rune("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平
 
 // Load makes the demo city in one transaction on an empty database and returns the logins. It refuses
 // when the database already has organisations.
-func Load(ctx context.Context, d *db.DB, a *auth.Service, o *org.Service, size Size, seed uint64, today time.Time) (Result, error) {
+func Load(ctx context.Context, p *wire.Platform, size Size, seed uint64, today time.Time) (Result, error) {
+	d, a, o := p.DB, p.Auth, p.Orgs
 	if ok, err := a.IsSetUp(ctx); err != nil {
 		return Result{}, err
 	} else if ok {
@@ -71,10 +73,27 @@ func Load(ctx context.Context, d *db.DB, a *auth.Service, o *org.Service, size S
 	err := d.Write(ctx, func(tx *db.Tx) error {
 		var err error
 		res, err = build(tx, a, o, size, r, today)
-		return err
+		if err != nil {
+			return err
+		}
+		for _, x := range extras {
+			if err := x.load(tx, p, &res, r, today); err != nil {
+				return fmt.Errorf("demo %s: %w", x.name, err)
+			}
+		}
+		return nil
 	})
 	return res, err
 }
+
+// extra is one capability's demo data, loaded after the tree, roster and logins, in the same transaction.
+// Each capability registers its own from a file of this package (init), in file-name order.
+type extra struct {
+	name string
+	load func(tx *db.Tx, p *wire.Platform, res *Result, r *mrand.Rand, today time.Time) error
+}
+
+var extras []extra
 
 func build(tx *db.Tx, a *auth.Service, o *org.Service, size Size, r *mrand.Rand, today time.Time) (Result, error) {
 	var res Result

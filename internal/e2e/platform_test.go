@@ -48,9 +48,8 @@ func startPlatform(t *testing.T) *platform {
 	}
 	clk := clock.NewFake(today)
 	wired := wire.New(d, key, dataKey, clk)
-	trail, a, o := wired.Trail, wired.Auth, wired.Orgs
 	ctx := audit.WithActor(context.Background(), audit.Actor{Username: "test"})
-	res, err := demo.Load(ctx, d, a, o, demo.Size{Committees: 2, Branches: 6, Members: 40}, 1, clock.Today(clk))
+	res, err := demo.Load(ctx, wired, demo.Size{Committees: 2, Branches: 6, Members: 40}, 1, clock.Today(clk))
 	if err != nil {
 		t.Fatal(err)
 	}

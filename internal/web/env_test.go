@@ -57,7 +57,7 @@ func newEnv(t *testing.T, d *db.DB) *env {
 	p := wire.New(d, key, dataKey, clk)
 	trail, a, o := p.Trail, p.Auth, p.Orgs
 	ctx := audit.WithActor(context.Background(), audit.Actor{Username: "test"})
-	res, err := demo.Load(ctx, d, a, o, demo.Size{Committees: 2, Branches: 6, Members: 30}, 7, clock.Today(clk))
+	res, err := demo.Load(ctx, p, demo.Size{Committees: 2, Branches: 6, Members: 30}, 7, clock.Today(clk))
 	if err != nil {
 		t.Fatal(err)
 	}
