@@ -10,18 +10,21 @@ import (
 	"github.com/dangjian/dangjian/internal/platform/auth"
 	"github.com/dangjian/dangjian/internal/platform/clock"
 	"github.com/dangjian/dangjian/internal/platform/db"
+	"github.com/dangjian/dangjian/internal/platform/files"
 	"github.com/dangjian/dangjian/internal/platform/jobs"
 	"github.com/dangjian/dangjian/internal/platform/pii"
 )
 
 // Platform is every service, wired.
 type Platform struct {
-	DB     *db.DB
-	Clock  clock.Clock
-	Trail  *audit.Trail
-	Auth   *auth.Service
-	Orgs   *org.Service
-	Notify *notify.Service
+	DB              *db.DB
+	Clock           clock.Clock
+	Trail           *audit.Trail
+	Auth            *auth.Service
+	Orgs            *org.Service
+	Notify          *notify.Service
+	Files           *files.Store // attachments, linked by capabilities' records
+	*files.Attacher              // Attach: upload a file before the record that links it
 }
 
 // New wires the services on d. dataKey seals personal data on the roster (ID and phone numbers); it is
@@ -32,7 +35,8 @@ func New(d *db.DB, key audit.Key, dataKey pii.Key, clk clock.Clock) *Platform {
 	o := org.NewService(d, a, trail, clk)
 	o.UseDataKey(dataKey)
 	n := notify.NewService(d, trail, clk)
-	return &Platform{DB: d, Clock: clk, Trail: trail, Auth: a, Orgs: o, Notify: n}
+	fs := files.NewStore(d, trail, clk)
+	return &Platform{DB: d, Clock: clk, Trail: trail, Auth: a, Orgs: o, Notify: n, Files: fs, Attacher: files.NewAttacher(fs, a, d)}
 }
 
 // RegisterJobs registers the capabilities' scheduled work (reminders, escalations) on s. The platform's
