@@ -16,7 +16,9 @@ type Attacher struct {
 }
 
 // NewAttacher returns an Attacher.
-func NewAttacher(s *Store, a *auth.Service, d *db.DB) *Attacher { return &Attacher{store: s, auth: a, db: d} }
+func NewAttacher(s *Store, a *auth.Service, d *db.DB) *Attacher {
+	return &Attacher{store: s, auth: a, db: d}
+}
 
 // Attach checks the caller may write business data of orgID and stores the file there.
 func (a *Attacher) Attach(ctx context.Context, p auth.Principal, orgID int64, name string, data []byte) (File, error) {

@@ -49,7 +49,9 @@ type File struct {
 }
 
 // Image reports whether the file is a picture (shown inline; everything else downloads).
-func (f File) Image() bool { return f.ContentType == JPEG || f.ContentType == PNG || f.ContentType == WebP }
+func (f File) Image() bool {
+	return f.ContentType == JPEG || f.ContentType == PNG || f.ContentType == WebP
+}
 
 // Store writes and reads attachments. Authorization is the caller's: a capability authorizes the record
 // the file belongs to; reading a bare file checks the reader's scope over File.OrgID.
@@ -60,7 +62,9 @@ type Store struct {
 }
 
 // NewStore returns the attachment store.
-func NewStore(d *db.DB, t *audit.Trail, c clock.Clock) *Store { return &Store{db: d, trail: t, clock: c} }
+func NewStore(d *db.DB, t *audit.Trail, c clock.Clock) *Store {
+	return &Store{db: d, trail: t, clock: c}
+}
 
 // Sniff returns the content type of data, or a Unprocessable error naming field when it is not one the
 // platform accepts.
