@@ -106,27 +106,9 @@ func (s *Service) ListMembers(ctx context.Context, p auth.Principal, f MemberFil
 	if err := s.auth.Authorize(ctx, p, auth.ReadBusiness, auth.Target{OrgID: f.OrgID}); err != nil {
 		return nil, 0, err
 	}
-	path, err := s.auth.OrgPath(ctx, f.OrgID)
+	where, args, err := s.rosterWhere(ctx, f)
 	if err != nil {
 		return nil, 0, err
-	}
-	where := " WHERE o.path LIKE ?"
-	args := []any{path + "%"}
-	if q := strings.TrimSpace(f.Q); q != "" {
-		where += ` AND m.name LIKE ? ESCAPE '\'`
-		args = append(args, "%"+likeEscape(q)+"%")
-	}
-	switch st := f.Status; {
-	case st == "":
-		where += " AND m.terminal_state = ''"
-	case validStatus(Status(st)):
-		where += " AND m.status = ? AND m.terminal_state = ''"
-		args = append(args, st)
-	case isTerminal(st):
-		where += " AND m.terminal_state = ?"
-		args = append(args, st)
-	default:
-		return nil, 0, fieldErr("status", "org.member.status")
 	}
 	var total int
 	if err := s.db.QueryRow(ctx, "SELECT COUNT(*)"+memberFrom+where, args...).Scan(&total); err != nil {
@@ -152,6 +134,36 @@ func (s *Service) ListMembers(ctx context.Context, p auth.Principal, f MemberFil
 		out = append(out, m)
 	}
 	return out, total, rows.Err()
+}
+
+// rosterWhere is the WHERE clause (over memberFrom) and its arguments for a roster filter: the subtree of
+// f.OrgID, the name search and the status. ListMembers and ExportMembers share it, so a list and its
+// export hold the same people. The caller has authorised the read of f.OrgID.
+func (s *Service) rosterWhere(ctx context.Context, f MemberFilter) (string, []any, error) {
+	path, err := s.auth.OrgPath(ctx, f.OrgID)
+	if err != nil {
+		return "", nil, err
+	}
+	where := " WHERE o.path LIKE ?"
+	args := []any{path + "%"}
+	if q := strings.TrimSpace(f.Q); q != "" {
+		w, a := s.nameSearch(ctx, q)
+		where += w
+		args = append(args, a...)
+	}
+	switch st := f.Status; {
+	case st == "":
+		where += " AND m.terminal_state = ''"
+	case validStatus(Status(st)):
+		where += " AND m.status = ? AND m.terminal_state = ''"
+		args = append(args, st)
+	case isTerminal(st):
+		where += " AND m.terminal_state = ?"
+		args = append(args, st)
+	default:
+		return "", nil, fieldErr("status", "org.member.status")
+	}
+	return where, args, nil
 }
 
 func isTerminal(s string) bool {
