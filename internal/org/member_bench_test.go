@@ -37,8 +37,11 @@ var (
 )
 
 // benchName is a fictitious Chinese name: a surname (the first few are commoner) and one or two
-// given characters.
-func benchName(rng *rand.Rand) string {
+// given characters, from rng or, when rng is nil, from the seed i.
+func benchName(rng *rand.Rand, i int) string {
+	if rng == nil {
+		rng = rand.New(rand.NewPCG(uint64(i), 7))
+	}
 	s := benchSurnames[min(rng.IntN(len(benchSurnames)), rng.IntN(len(benchSurnames)))]
 	n := 1 + rng.IntN(2)
 	for range n {
@@ -78,7 +81,7 @@ func seedMembers(b *testing.B, r *roster, n int) {
 				sb.WriteString(",")
 			}
 			sb.WriteString("(?, ?, ?, 'full', 0, 0)")
-			name := benchName(rng)
+			name := benchName(rng, 0)
 			args = append(args, branches[rng.IntN(len(branches))], name, org.NameKey(name))
 		}
 		if err := r.d.Write(r.ctx(), func(tx *db.Tx) error { _, err := tx.Exec(sb.String(), args...); return err }); err != nil {
