@@ -47,8 +47,13 @@ type Member struct {
 	LostContact    bool    `json:"lost_contact"`
 	TerminalState  string  `json:"terminal_state,omitempty"`
 	TerminalOn     db.Date `json:"terminal_on,omitempty"`
-	JoinedOn       db.Date `json:"joined_on"`
-	FullOn         db.Date `json:"full_on"`
+	TerminalReason string  `json:"terminal_reason,omitempty"`
+	// The dates the flags were raised (§F3, §F7); zero while a flag is down.
+	MobileSince      db.Date `json:"mobile_since,omitempty"`
+	AbroadSince      db.Date `json:"abroad_since,omitempty"`
+	LostContactSince db.Date `json:"lost_contact_since,omitempty"`
+	JoinedOn         db.Date `json:"joined_on"`
+	FullOn           db.Date `json:"full_on"`
 	// PartyStanding is 党龄 in full years today (C5.4); nil for anyone not a full member.
 	PartyStanding  *int `json:"party_standing"`
 	IsLeadingCadre bool `json:"is_leading_cadre"`

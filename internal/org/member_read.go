@@ -14,7 +14,8 @@ import (
 
 const memberCols = `m.id, m.org_id, o.name, COALESCE(m.cell_id, 0), COALESCE(m.leading_group_id, 0), m.name, m.gender,
 	m.ethnicity, m.birth_on, m.id_number_enc, m.phone_enc, m.education, m.job_title, m.unit_name, m.status,
-	m.mobile, m.abroad, m.lost_contact, m.terminal_state, m.terminal_on, m.joined_on, m.full_on, m.is_leading_cadre`
+	m.mobile, m.abroad, m.lost_contact, m.terminal_state, m.terminal_on, m.joined_on, m.full_on, m.is_leading_cadre,
+	m.terminal_reason, m.mobile_since, m.abroad_since, m.lost_contact_since`
 
 const memberFrom = " FROM members m JOIN orgs o ON o.id = m.org_id"
 
@@ -24,7 +25,8 @@ func (s *Service) scanMember(sc interface{ Scan(...any) error }, unmask bool) (M
 	var idEnc, phoneEnc string
 	err := sc.Scan(&m.ID, &m.OrgID, &m.OrgName, &m.CellID, &m.LeadingGroupID, &m.Name, &m.Gender, &m.Ethnicity,
 		&m.BirthDate, &idEnc, &phoneEnc, &m.Education, &m.JobTitle, &m.UnitName, &m.Status, &m.Mobile, &m.Abroad,
-		&m.LostContact, &m.TerminalState, &m.TerminalOn, &m.JoinedOn, &m.FullOn, &m.IsLeadingCadre)
+		&m.LostContact, &m.TerminalState, &m.TerminalOn, &m.JoinedOn, &m.FullOn, &m.IsLeadingCadre,
+		&m.TerminalReason, &m.MobileSince, &m.AbroadSince, &m.LostContactSince)
 	if err != nil {
 		return m, err
 	}

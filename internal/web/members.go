@@ -30,6 +30,7 @@ func (s *Server) memberRoutes() {
 	s.mux.HandleFunc("GET /orgs/{id}/members/import", s.page(s.memberImportPage))
 	s.mux.HandleFunc("POST /orgs/{id}/members/import", s.page(s.memberImportForm))
 	s.mux.HandleFunc("POST /orgs/{id}/members/import/{imp}/rollback", s.page(s.memberImportRollbackForm))
+	s.memberStatusRoutes()
 }
 
 // memberFilter reads the list filter from a query; org defaults to the caller's organisation.
@@ -291,7 +292,8 @@ func (s *Server) showMember(w http.ResponseWriter, r *http.Request, p auth.Princ
 		return err
 	}
 	data := map[string]any{"M": m, "CanUnmask": p.Role.Can(auth.ManageOrgs) && !m.Unmasked,
-		"CanRoster": p.Role.Can(auth.ReadBusiness), "CanEdit": p.Role.Can(auth.WriteBusiness) && m.TerminalState == ""}
+		"CanRoster": p.Role.Can(auth.ReadBusiness), "CanEdit": p.Role.Can(auth.WriteBusiness) && m.TerminalState == "",
+		"CanStatus": p.Role.Can(auth.WriteBusiness)}
 	switch {
 	case r.URL.Query().Get("created") != "":
 		data["Flash"] = "member.created"

@@ -28,5 +28,16 @@ BEGIN
 END $$;
 -- +goose StatementEnd
 
+-- Member status forms (§F8, §F3, §F7): a terminal state is recorded with its date and reason; the
+-- mobile, abroad and lost-contact flags with the date each was raised.
+ALTER TABLE members ADD COLUMN terminal_reason    TEXT NOT NULL DEFAULT '';
+ALTER TABLE members ADD COLUMN mobile_since       DATE;
+ALTER TABLE members ADD COLUMN abroad_since       DATE;
+ALTER TABLE members ADD COLUMN lost_contact_since DATE;
+
 -- +goose Down
+ALTER TABLE members DROP COLUMN lost_contact_since;
+ALTER TABLE members DROP COLUMN abroad_since;
+ALTER TABLE members DROP COLUMN mobile_since;
+ALTER TABLE members DROP COLUMN terminal_reason;
 DROP INDEX IF EXISTS members_name_trgm;

@@ -24,7 +24,18 @@ CREATE TRIGGER members_fts_update AFTER UPDATE OF name ON members BEGIN
 END;
 -- +goose StatementEnd
 
+-- Member status forms (§F8, §F3, §F7): a terminal state is recorded with its date and reason; the
+-- mobile, abroad and lost-contact flags with the date each was raised.
+ALTER TABLE members ADD COLUMN terminal_reason    TEXT NOT NULL DEFAULT '';
+ALTER TABLE members ADD COLUMN mobile_since       TEXT;
+ALTER TABLE members ADD COLUMN abroad_since       TEXT;
+ALTER TABLE members ADD COLUMN lost_contact_since TEXT;
+
 -- +goose Down
+ALTER TABLE members DROP COLUMN lost_contact_since;
+ALTER TABLE members DROP COLUMN abroad_since;
+ALTER TABLE members DROP COLUMN mobile_since;
+ALTER TABLE members DROP COLUMN terminal_reason;
 DROP TRIGGER members_fts_update;
 DROP TRIGGER members_fts_delete;
 DROP TRIGGER members_fts_insert;
