@@ -46,7 +46,7 @@ func (s *Service) ExportMembers(ctx context.Context, p auth.Principal, f MemberF
 		return err
 	}
 	if unmask {
-		if err := s.auth.Authorize(ctx, p, auth.ManageOrgs, auth.Target{OrgID: f.OrgID}); err != nil {
+		if err := s.auth.Authorize(ctx, p, auth.UnmaskPII, auth.Target{OrgID: f.OrgID}); err != nil {
 			return err
 		}
 	}

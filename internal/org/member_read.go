@@ -72,9 +72,9 @@ func (s *Service) GetMember(ctx context.Context, p auth.Principal, id int64, unm
 		return Member{}, err
 	}
 	if unmask {
-		// Unmasking is an org administrator's power (ManageOrgs is held by that role only): officers and
-		// members see masked numbers, their own included.
-		if err := s.auth.Authorize(ctx, p, auth.ManageOrgs, auth.Target{OrgID: orgID}); err != nil {
+		// Unmasking is its own action (auth.UnmaskPII, an org administrator's): officers and members
+		// see masked numbers, their own included.
+		if err := s.auth.Authorize(ctx, p, auth.UnmaskPII, auth.Target{OrgID: orgID}); err != nil {
 			return Member{}, err
 		}
 	}

@@ -26,10 +26,9 @@ func (s *Service) nameSearch(ctx context.Context, q string) (string, []any) {
 	if s.db.Engine() == db.Postgres {
 		s.ensureNameIndex(ctx)
 		if n < minIndexedQuery {
-			// A pattern without a whole trigram would make the planner read the entire GIN index;
-			// strpos has the same meaning as LIKE '%q%' here (both case-sensitive) and is never
-			// served by it, so short queries scan the table exactly as the bare LIKE does.
-			return " AND strpos(m.name, ?) > 0", []any{q}
+			// A pattern without a whole trigram would let the planner read the entire GIN index;
+			// no index serves name || '', so short queries scan the table as the bare LIKE does.
+			return ` AND (m.name || '') LIKE ? ESCAPE '\'`, []any{like}
 		}
 		return ` AND m.name LIKE ? ESCAPE '\'`, []any{like}
 	}

@@ -1,6 +1,7 @@
 package org_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/dangjian/dangjian/internal/org"
@@ -153,6 +154,40 @@ func TestF7_F3_MemberFlags(t *testing.T) {
 		}
 		if r.count(t, "SELECT COUNT(*) FROM audit_log WHERE action = 'member.flags'") != 2 {
 			t.Error("flag changes not audited")
+		}
+	})
+}
+
+// TestUnmaskIsItsOwnAction: seeing ID and phone numbers whole is auth.UnmaskPII, granted to org
+// administrators only and checked against the member's subtree (an admin of another subtree is refused
+// and the refusal audited); each look is audited (member.unmask).
+func TestUnmaskIsItsOwnAction(t *testing.T) {
+	for _, role := range auth.Roles {
+		if got := role.Can(auth.UnmaskPII); got != (role == auth.OrgAdmin) {
+			t.Errorf("%s may unmask: %v", role, got)
+		}
+	}
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		r := newRoster(t, d)
+		m, err := r.o.CreateMember(r.ctx(), r.admin, r.valid())
+		if err != nil {
+			t.Fatal(err)
+		}
+		elsewhere := auth.Principal{UserID: 9, Username: "b2admin", Role: auth.OrgAdmin, OrgID: r.b2, OrgPath: rosterPath(t, r, r.b2)}
+		denied := r.count(t, "SELECT COUNT(*) FROM audit_log WHERE action = 'authz.denied'")
+		if _, err := r.o.GetMember(r.ctx(), elsewhere, m.ID, true); !errs.Is(err, errs.Forbidden) {
+			t.Errorf("admin of another subtree unmasked: %v", err)
+		}
+		var buf strings.Builder
+		if err := r.o.ExportMembers(r.ctx(), elsewhere, org.MemberFilter{OrgID: r.b1}, true, &buf); !errs.Is(err, errs.Forbidden) || buf.Len() != 0 {
+			t.Errorf("admin of another subtree exported unmasked: %v", err)
+		}
+		if r.count(t, "SELECT COUNT(*) FROM audit_log WHERE action = 'authz.denied'") != denied+2 {
+			t.Error("refusals not audited")
+		}
+		if got, err := r.o.GetMember(r.ctx(), r.admin, m.ID, true); err != nil || !got.Unmasked ||
+			r.count(t, "SELECT COUNT(*) FROM audit_log WHERE action = 'member.unmask'") != 1 {
+			t.Errorf("admin over the member: %v", err)
 		}
 	})
 }

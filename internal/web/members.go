@@ -291,7 +291,7 @@ func (s *Server) showMember(w http.ResponseWriter, r *http.Request, p auth.Princ
 	if err != nil {
 		return err
 	}
-	data := map[string]any{"M": m, "CanUnmask": p.Role.Can(auth.ManageOrgs) && !m.Unmasked,
+	data := map[string]any{"M": m, "CanUnmask": p.Role.Can(auth.UnmaskPII) && !m.Unmasked,
 		"CanRoster": p.Role.Can(auth.ReadBusiness), "CanEdit": p.Role.Can(auth.WriteBusiness) && m.TerminalState == "",
 		"CanStatus": p.Role.Can(auth.WriteBusiness)}
 	switch {
