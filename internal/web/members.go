@@ -30,6 +30,7 @@ func (s *Server) memberRoutes() {
 	s.mux.HandleFunc("GET /orgs/{id}/members/import", s.page(s.memberImportPage))
 	s.mux.HandleFunc("POST /orgs/{id}/members/import", s.page(s.memberImportForm))
 	s.mux.HandleFunc("POST /orgs/{id}/members/import/{imp}/rollback", s.page(s.memberImportRollbackForm))
+	s.mux.HandleFunc("GET /orgs/{id}/members/import/jobs/{job}", s.page(s.memberImportJobPage))
 	s.memberStatusRoutes()
 }
 
