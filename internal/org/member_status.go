@@ -43,6 +43,27 @@ func (s *Service) memberForChange(tx *db.Tx, id int64) (Member, error) {
 	return m, err
 }
 
+// changeMember runs change on the member id in one write transaction and appends the audit entry
+// (action, with the member before and after, and detail) in the same transaction.
+func (s *Service) changeMember(ctx context.Context, id int64, action, detail string, change func(tx *db.Tx, before Member) (Member, error)) (Member, error) {
+	var out Member
+	err := s.db.Write(ctx, func(tx *db.Tx) error {
+		before, err := s.memberForChange(tx, id)
+		if err != nil {
+			return err
+		}
+		if out, err = change(tx, before); err != nil {
+			return err
+		}
+		return s.trail.Append(tx, audit.Event{Action: action, ObjectType: "member", ObjectID: id, Before: before, After: out,
+			Detail: detail})
+	})
+	if err != nil {
+		return Member{}, err
+	}
+	return out, nil
+}
+
 // authorizeMember checks action over the member's home organisation: an officer of the member's
 // branch subtree (or an org admin above it). A member outside the caller's subtree is refused
 // (audited by Authorize) and nothing is read for the caller.
@@ -95,34 +116,24 @@ func (s *Service) SetTerminalState(ctx context.Context, p auth.Principal, id int
 	} else if err := validate.Length(reason, 1, maxReason); err != nil {
 		f.Add("reason", keyOf(err))
 	}
-	var out Member
-	err := s.db.Write(ctx, func(tx *db.Tx) error {
-		before, err := s.memberForChange(tx, id)
-		if err != nil {
-			return err
-		}
+	return s.changeMember(ctx, id, "member.terminal", c.State, func(tx *db.Tx, before Member) (Member, error) {
 		if before.TerminalState != "" {
-			return errs.E(errs.Conflict, "member.terminal.already")
+			return Member{}, errs.E(errs.Conflict, "member.terminal.already")
 		}
 		if !on.IsZero() && !before.JoinedOn.IsZero() && on.Before(before.JoinedOn.Time) {
 			f.Add("on", "member.terminal.before_joined")
 		}
 		if err := f.Err(); err != nil {
-			return err
+			return Member{}, err
 		}
 		if _, err := tx.Exec(`UPDATE members SET terminal_state = ?, terminal_on = ?, terminal_reason = ?, updated_at = ?
 			WHERE id = ? AND terminal_state = ''`, c.State, on, reason, db.Millis(s.clock.Now()), id); err != nil {
-			return err
+			return Member{}, err
 		}
-		out = before
+		out := before
 		out.TerminalState, out.TerminalOn, out.TerminalReason = c.State, on, reason
-		return s.trail.Append(tx, audit.Event{Action: "member.terminal", ObjectType: "member", ObjectID: id,
-			Before: before, After: out, Detail: c.State})
+		return out, nil
 	})
-	if err != nil {
-		return Member{}, err
-	}
-	return out, nil
 }
 
 // CorrectTerminalState undoes a terminal state recorded by mistake (§F8: irreversible except by a
@@ -139,29 +150,19 @@ func (s *Service) CorrectTerminalState(ctx context.Context, p auth.Principal, id
 	if err := validate.Length(reason, 1, maxReason); err != nil {
 		return Member{}, fieldErr("reason", keyOf(err))
 	}
-	var out Member
-	err := s.db.Write(ctx, func(tx *db.Tx) error {
-		before, err := s.memberForChange(tx, id)
-		if err != nil {
-			return err
-		}
+	return s.changeMember(ctx, id, "member.terminal.correct", truncate(reason, 200), func(tx *db.Tx, before Member) (Member, error) {
 		if before.TerminalState == "" {
-			return errs.E(errs.Conflict, "member.terminal.none")
+			return Member{}, errs.E(errs.Conflict, "member.terminal.none")
 		}
 		if _, err := tx.Exec(`UPDATE members SET terminal_state = '', terminal_on = NULL, terminal_reason = '', updated_at = ?
 			WHERE id = ?`, db.Millis(s.clock.Now()), id); err != nil {
-			return err
+			return Member{}, err
 		}
-		out = before
+		out := before
 		out.TerminalState, out.TerminalOn, out.TerminalReason = "", db.Date{}, ""
 		out.PartyStanding = standingPtr(out, clock.Today(s.clock))
-		return s.trail.Append(tx, audit.Event{Action: "member.terminal.correct", ObjectType: "member", ObjectID: id,
-			Before: before, After: out, Detail: truncate(reason, 200)})
+		return out, nil
 	})
-	if err != nil {
-		return Member{}, err
-	}
-	return out, nil
 }
 
 // SetFlags sets the mobile, abroad and lost-contact flags with their dates (§F3, §F7). Allowed to
@@ -187,28 +188,18 @@ func (s *Service) SetFlags(ctx context.Context, p auth.Principal, id int64, c Fl
 	if err := f.Err(); err != nil {
 		return Member{}, err
 	}
-	var out Member
-	err := s.db.Write(ctx, func(tx *db.Tx) error {
-		before, err := s.memberForChange(tx, id)
-		if err != nil {
-			return err
-		}
+	return s.changeMember(ctx, id, "member.flags", "", func(tx *db.Tx, before Member) (Member, error) {
 		if before.TerminalState != "" {
-			return errs.E(errs.Conflict, "member.terminal.readonly")
+			return Member{}, errs.E(errs.Conflict, "member.terminal.readonly")
 		}
 		if _, err := tx.Exec(`UPDATE members SET mobile = ?, mobile_since = ?, abroad = ?, abroad_since = ?, lost_contact = ?,
 			lost_contact_since = ?, updated_at = ? WHERE id = ?`, c.Mobile, mobile, c.Abroad, abroad, c.LostContact, lost,
 			db.Millis(s.clock.Now()), id); err != nil {
-			return err
+			return Member{}, err
 		}
-		out = before
+		out := before
 		out.Mobile, out.MobileSince, out.Abroad, out.AbroadSince = c.Mobile, mobile, c.Abroad, abroad
 		out.LostContact, out.LostContactSince = c.LostContact, lost
-		return s.trail.Append(tx, audit.Event{Action: "member.flags", ObjectType: "member", ObjectID: id,
-			Before: before, After: out})
+		return out, nil
 	})
-	if err != nil {
-		return Member{}, err
-	}
-	return out, nil
 }

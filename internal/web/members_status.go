@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 
@@ -15,9 +16,11 @@ func (s *Server) memberStatusRoutes() {
 	s.mux.HandleFunc("POST /members/{id}/flags", s.page(s.memberFlagsForm))
 	s.mux.HandleFunc("POST /members/{id}/terminal", s.page(s.memberTerminalForm))
 	s.mux.HandleFunc("POST /members/{id}/terminal/correct", s.page(s.memberCorrectForm))
-	s.api("POST /api/v1/members/{id}/flags", s.apiMemberFlags, true)
-	s.api("POST /api/v1/members/{id}/terminal", s.apiMemberTerminal, true)
-	s.api("POST /api/v1/members/{id}/terminal/correct", s.apiMemberCorrect, true)
+	s.api("POST /api/v1/members/{id}/flags", memberChange(s.Orgs.SetFlags), true)
+	s.api("POST /api/v1/members/{id}/terminal", memberChange(s.Orgs.SetTerminalState), true)
+	s.api("POST /api/v1/members/{id}/terminal/correct", memberChange(func(ctx context.Context, p auth.Principal, id int64, c correction) (org.Member, error) {
+		return s.Orgs.CorrectTerminalState(ctx, p, id, c.Reason)
+	}), true)
 }
 
 // memberStatusData reads the member (masked) and checks that the caller may change it, so the page is
@@ -105,55 +108,28 @@ func (s *Server) memberCorrectForm(w http.ResponseWriter, r *http.Request, p aut
 	return nil
 }
 
-func (s *Server) apiMemberFlags(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
+// memberChange is an API handler that reads a JSON body into T and applies it to the member {id}
+// with change, answering the member as it is afterwards.
+func memberChange[T any](change func(context.Context, auth.Principal, int64, T) (org.Member, error)) func(http.ResponseWriter, *http.Request, auth.Principal) error {
+	return func(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+		id, err := pathID(r)
+		if err != nil {
+			return err
+		}
+		var in T
+		if err := readJSON(r, &in); err != nil {
+			return err
+		}
+		m, err := change(r.Context(), p, id, in)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, m)
+		return nil
 	}
-	var c org.FlagChange
-	if err := readJSON(r, &c); err != nil {
-		return err
-	}
-	m, err := s.Orgs.SetFlags(r.Context(), p, id, c)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, m)
-	return nil
 }
 
-func (s *Server) apiMemberTerminal(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	var c org.TerminalChange
-	if err := readJSON(r, &c); err != nil {
-		return err
-	}
-	m, err := s.Orgs.SetTerminalState(r.Context(), p, id, c)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, m)
-	return nil
-}
-
-func (s *Server) apiMemberCorrect(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	var c struct {
-		Reason string `json:"reason"`
-	}
-	if err := readJSON(r, &c); err != nil {
-		return err
-	}
-	m, err := s.Orgs.CorrectTerminalState(r.Context(), p, id, c.Reason)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, m)
-	return nil
+// correction is the body of a terminal state's correction.
+type correction struct {
+	Reason string `json:"reason"`
 }
