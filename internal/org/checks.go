@@ -45,6 +45,18 @@ type Facts struct {
 	DisciplineSecretaryIsDeputy *bool // nil: the 机关纪委 has no secretary in office
 	// Term (A3.3, A3.4).
 	TermEndOn, ExtendedToOn db.Date
+	// Secretaries are the 书记 posts held on the date, with what A3.5 needs of their holders.
+	Secretaries []SecretaryFacts
+}
+
+// SecretaryFacts is a 书记 and their party record as the A3.5 check reads it.
+type SecretaryFacts struct {
+	MemberID  int64
+	Name      string
+	Status    Status
+	JoinedOn  db.Date
+	FullOn    db.Date
+	ElectedOn db.Date // the election (or, when not recorded, the first day of the post)
 }
 
 // rule is one structure rule as data: its RULES.md id, the kinds it applies to and its test.
@@ -111,6 +123,18 @@ var structureRules = []rule{
 			return one("B1", SevError, "org.check.b1.no_discipline_member", nil)
 		}
 		return nil
+	}},
+	{ID: "A3.5", Kinds: []Kind{Committee, GeneralBranch, Branch}, Test: func(r StructureRules, f Facts, _ time.Time) []Check {
+		var out []Check
+		for _, sec := range f.Secretaries {
+			n, ok := Standing(sec.Status, sec.JoinedOn, sec.FullOn, sec.ElectedOn.Time)
+			if ok && n >= r.SecretaryMinStandingYears {
+				continue
+			}
+			out = append(out, one("A3.5", SevWarning, "org.check.a3_5.secretary_standing", map[string]any{"name": sec.Name,
+				"elected": sec.ElectedOn.String(), "years": r.SecretaryMinStandingYears})...)
+		}
+		return out
 	}},
 	{ID: "A3.4", Kinds: []Kind{Committee, GeneralBranch, Branch, DisciplineCommittee}, Test: func(r StructureRules, f Facts, day time.Time) []Check {
 		if f.TermEndOn.IsZero() {
@@ -215,6 +239,17 @@ func (s *Service) facts(ctx context.Context, o Org, asOf time.Time) (Facts, erro
 		}
 		if ps.Post.NeedsApproval() && !ps.InOffice {
 			f.PendingSecretary = true
+		}
+		if ps.Post == Secretary {
+			sec := SecretaryFacts{MemberID: ps.MemberID, Name: ps.MemberName, ElectedOn: ps.ElectedOn}
+			if sec.ElectedOn.IsZero() {
+				sec.ElectedOn = ps.FromOn
+			}
+			if err := s.db.QueryRow(ctx, "SELECT status, joined_on, full_on FROM members WHERE id = ?", ps.MemberID).
+				Scan(&sec.Status, &sec.JoinedOn, &sec.FullOn); err != nil {
+				return f, err
+			}
+			f.Secretaries = append(f.Secretaries, sec)
 		}
 	}
 	f.CommitteeSize = len(holders)

@@ -3,6 +3,9 @@ package org_test
 import (
 	"fmt"
 	"testing"
+	"time"
+
+	"github.com/dangjian/dangjian/internal/demo"
 
 	"github.com/dangjian/dangjian/internal/org"
 	"github.com/dangjian/dangjian/internal/platform/db"
@@ -232,4 +235,59 @@ func stateFor(p org.PostKind) org.PostState {
 
 func contains(s, sub string) bool {
 	return len(sub) == 0 || (len(s) >= len(sub) && (s[:len(sub)] == sub || contains(s[1:], sub)))
+}
+
+// A3.5: a 书记 has as a rule ≥ 1 year of 党龄 when elected, counted from 转正 (C5.4).
+func TestA3_5_SecretaryStanding(t *testing.T) {
+	sec := func(status org.Status, joined, full, elected string) org.Facts {
+		f := branch(5, 5)
+		s := org.SecretaryFacts{Name: "张三", Status: status, ElectedOn: date(elected)}
+		if joined != "" {
+			s.JoinedOn = date(joined)
+		}
+		if full != "" {
+			s.FullOn = date(full)
+		}
+		f.Secretaries = []org.SecretaryFacts{s}
+		return f
+	}
+	const short = "A3.5:warning:org.check.a3_5.secretary_standing"
+	runVectors(t, []vector{
+		{name: "RULES vector: confirmed 2023-09-01, elected 2024-06-01", f: sec(org.Full, "2022-09-01", "2023-09-01", "2024-06-01"), want: []string{short}},
+		{name: "exactly one year on the election day", f: sec(org.Full, "2022-06-01", "2023-06-01", "2024-06-01")},
+		{name: "one day short", f: sec(org.Full, "2022-06-02", "2023-06-02", "2024-06-01"), want: []string{short}},
+		{name: "counted from 转正, not from joining", f: sec(org.Full, "2020-01-01", "2023-12-01", "2024-06-01"), want: []string{short}},
+		{name: "no 转正 date: a year after joining", f: sec(org.Full, "2022-01-10", "", "2024-06-01")},
+		{name: "probationary: no standing at all", f: sec(org.Probationary, "2024-01-10", "", "2024-06-01"), want: []string{short}},
+		{name: "no secretary", f: branch(5, 5)},
+	})
+}
+
+// A3.5 through the database: the secretary's 转正 date and the post's election date.
+func TestA3_5_SecretaryStandingFromDatabase(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		tr := newTree(t, d)
+		ctx := tr.ctx()
+		var recent int64
+		err := d.Write(ctx, func(tx *db.Tx) error {
+			var err error
+			recent, err = tr.o.CreateMemberTx(tx, org.NewMember{Name: "新书记", IDNumber: demo.IDNumber(time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC), 311), Ethnicity: "汉族",
+				OrgID: tr.b1, Status: org.Full, JoinedOn: "2022-09-01", FullOn: "2023-09-01"})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tr.o.AssignPost(ctx, tr.admin, tr.b1, org.NewPost{MemberID: recent, Post: org.Secretary, From: "2024-06-01",
+			State: org.Approved, ElectedOn: "2024-06-01", ApprovedOn: "2024-06-10", ApprovalRef: "批复"}); err != nil {
+			t.Fatal(err)
+		}
+		cs, err := tr.o.Checks(ctx, tr.admin, tr.b1, day("2024-07-01"), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g := fmt.Sprint(findings(cs)); !contains(g, "A3.5:warning:org.check.a3_5.secretary_standing") {
+			t.Errorf("A3.5 not found: %s", g)
+		}
+	})
 }

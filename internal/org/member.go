@@ -47,8 +47,13 @@ type Member struct {
 	LostContact    bool    `json:"lost_contact"`
 	TerminalState  string  `json:"terminal_state,omitempty"`
 	TerminalOn     db.Date `json:"terminal_on,omitempty"`
-	JoinedOn       db.Date `json:"joined_on"`
-	FullOn         db.Date `json:"full_on"`
+	TerminalReason string  `json:"terminal_reason,omitempty"`
+	// The dates the flags were raised (§F3, §F7); zero while a flag is down.
+	MobileSince      db.Date `json:"mobile_since,omitempty"`
+	AbroadSince      db.Date `json:"abroad_since,omitempty"`
+	LostContactSince db.Date `json:"lost_contact_since,omitempty"`
+	JoinedOn         db.Date `json:"joined_on"`
+	FullOn           db.Date `json:"full_on"`
 	// PartyStanding is 党龄 in full years today (C5.4); nil for anyone not a full member.
 	PartyStanding  *int `json:"party_standing"`
 	IsLeadingCadre bool `json:"is_leading_cadre"`
@@ -95,7 +100,7 @@ func (s *Service) CreateMember(ctx context.Context, p auth.Principal, n NewMembe
 	var m Member
 	err := s.db.Write(ctx, func(tx *db.Tx) error {
 		var err error
-		m, err = s.createMemberTx(tx, n)
+		m, err = s.createMemberTx(tx, n, 0)
 		return err
 	})
 	return m, err
@@ -104,7 +109,7 @@ func (s *Service) CreateMember(ctx context.Context, p auth.Principal, n NewMembe
 // CreateMemberTx validates and inserts a member inside tx with its audit entry; the caller authorizes
 // (CreateMember does; the demo loader runs as the system).
 func (s *Service) CreateMemberTx(tx *db.Tx, n NewMember) (int64, error) {
-	m, err := s.createMemberTx(tx, n)
+	m, err := s.createMemberTx(tx, n, 0)
 	return m.ID, err
 }
 
@@ -112,7 +117,8 @@ func fieldErr(field, key string) error {
 	return &errs.Error{Code: errs.Unprocessable, Key: "error.validation", Fields: map[string]string{field: key}}
 }
 
-func (s *Service) createMemberTx(tx *db.Tx, n NewMember) (Member, error) {
+// createMemberTx validates and inserts n; importID (0: none) is the import batch that creates it.
+func (s *Service) createMemberTx(tx *db.Tx, n NewMember, importID int64) (Member, error) {
 	m, err := s.checkMember(tx, n)
 	if err != nil {
 		return Member{}, err
@@ -137,11 +143,11 @@ func (s *Service) createMemberTx(tx *db.Tx, n NewMember) (Member, error) {
 	now := db.Millis(s.clock.Now())
 	m.ID, err = tx.Insert(`INSERT INTO members(org_id, cell_id, leading_group_id, name, name_key, gender, ethnicity, birth_on,
 		id_number_enc, id_number_lookup, phone_enc, phone_lookup, education, job_title, unit_name, status,
-		mobile, abroad, lost_contact, joined_on, full_on, is_leading_cadre, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		mobile, abroad, lost_contact, joined_on, full_on, is_leading_cadre, import_id, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		m.OrgID, nullID(m.CellID), nullID(m.LeadingGroupID), m.Name, NameKey(m.Name), m.Gender, m.Ethnicity, m.BirthDate,
 		idEnc, lookup, phoneEnc, key.Lookup(m.phone), m.Education, m.JobTitle, m.UnitName, string(m.Status),
-		m.Mobile, m.Abroad, m.LostContact, m.JoinedOn, m.FullOn, m.IsLeadingCadre, now, now)
+		m.Mobile, m.Abroad, m.LostContact, m.JoinedOn, m.FullOn, m.IsLeadingCadre, nullID(importID), now, now)
 	if errs.Is(err, errs.Conflict) {
 		return Member{}, duplicateID() // a concurrent insert of the same number (PostgreSQL)
 	}

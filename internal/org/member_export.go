@@ -46,32 +46,13 @@ func (s *Service) ExportMembers(ctx context.Context, p auth.Principal, f MemberF
 		return err
 	}
 	if unmask {
-		if err := s.auth.Authorize(ctx, p, auth.ManageOrgs, auth.Target{OrgID: f.OrgID}); err != nil {
+		if err := s.auth.Authorize(ctx, p, auth.UnmaskPII, auth.Target{OrgID: f.OrgID}); err != nil {
 			return err
 		}
 	}
-	path, err := s.auth.OrgPath(ctx, f.OrgID)
+	where, args, err := s.rosterWhere(ctx, f)
 	if err != nil {
 		return err
-	}
-	// The same filter as ListMembers.
-	where := " WHERE o.path LIKE ?"
-	args := []any{path + "%"}
-	if q := strings.TrimSpace(f.Q); q != "" {
-		where += ` AND m.name LIKE ? ESCAPE '\'`
-		args = append(args, "%"+likeEscape(q)+"%")
-	}
-	switch st := f.Status; {
-	case st == "":
-		where += " AND m.terminal_state = ''"
-	case validStatus(Status(st)):
-		where += " AND m.status = ? AND m.terminal_state = ''"
-		args = append(args, st)
-	case isTerminal(st):
-		where += " AND m.terminal_state = ?"
-		args = append(args, st)
-	default:
-		return fieldErr("status", "org.member.status")
 	}
 	mode := "masked"
 	if unmask {

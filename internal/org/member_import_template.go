@@ -24,7 +24,7 @@ var importInstructions = [][]string{
 	{},
 	{"说明", "", "第一行为表头，请勿修改；每行一人；同一文件中身份证号码不得重复，已在系统中登记的人员不能再次导入。"},
 	{"", "", "先“预览”检查每一行，无误后再确认导入；导入要么全部成功，要么全部不导入，除非选择“跳过有误的行”。"},
-	{"", "", "每次最多导入 20000 行。"},
+	{"", "", "每次最多导入 100000 行。"},
 }
 
 // ImportTemplate writes the import template: the 党员信息 sheet with the headers (ID and phone columns

@@ -57,7 +57,7 @@ func row(name, id, branch string) []string {
 	return []string{name, id, "男", "1985-06-15", "汉族", "13800001234", "大学本科", branch, "正式党员", "2010-07-01", "2011-07-01", "否"}
 }
 
-func (r *roster) count(t *testing.T, q string, args ...any) int {
+func (r *roster) count(t testing.TB, q string, args ...any) int {
 	t.Helper()
 	var n int
 	if err := r.d.QueryRow(r.ctx(), q, args...).Scan(&n); err != nil {

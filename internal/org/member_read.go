@@ -14,7 +14,8 @@ import (
 
 const memberCols = `m.id, m.org_id, o.name, COALESCE(m.cell_id, 0), COALESCE(m.leading_group_id, 0), m.name, m.gender,
 	m.ethnicity, m.birth_on, m.id_number_enc, m.phone_enc, m.education, m.job_title, m.unit_name, m.status,
-	m.mobile, m.abroad, m.lost_contact, m.terminal_state, m.terminal_on, m.joined_on, m.full_on, m.is_leading_cadre`
+	m.mobile, m.abroad, m.lost_contact, m.terminal_state, m.terminal_on, m.joined_on, m.full_on, m.is_leading_cadre,
+	m.terminal_reason, m.mobile_since, m.abroad_since, m.lost_contact_since`
 
 const memberFrom = " FROM members m JOIN orgs o ON o.id = m.org_id"
 
@@ -24,7 +25,8 @@ func (s *Service) scanMember(sc interface{ Scan(...any) error }, unmask bool) (M
 	var idEnc, phoneEnc string
 	err := sc.Scan(&m.ID, &m.OrgID, &m.OrgName, &m.CellID, &m.LeadingGroupID, &m.Name, &m.Gender, &m.Ethnicity,
 		&m.BirthDate, &idEnc, &phoneEnc, &m.Education, &m.JobTitle, &m.UnitName, &m.Status, &m.Mobile, &m.Abroad,
-		&m.LostContact, &m.TerminalState, &m.TerminalOn, &m.JoinedOn, &m.FullOn, &m.IsLeadingCadre)
+		&m.LostContact, &m.TerminalState, &m.TerminalOn, &m.JoinedOn, &m.FullOn, &m.IsLeadingCadre,
+		&m.TerminalReason, &m.MobileSince, &m.AbroadSince, &m.LostContactSince)
 	if err != nil {
 		return m, err
 	}
@@ -70,9 +72,9 @@ func (s *Service) GetMember(ctx context.Context, p auth.Principal, id int64, unm
 		return Member{}, err
 	}
 	if unmask {
-		// Unmasking is an org administrator's power (ManageOrgs is held by that role only): officers and
-		// members see masked numbers, their own included.
-		if err := s.auth.Authorize(ctx, p, auth.ManageOrgs, auth.Target{OrgID: orgID}); err != nil {
+		// Unmasking is its own action (auth.UnmaskPII, an org administrator's): officers and members
+		// see masked numbers, their own included.
+		if err := s.auth.Authorize(ctx, p, auth.UnmaskPII, auth.Target{OrgID: orgID}); err != nil {
 			return Member{}, err
 		}
 	}
@@ -106,27 +108,9 @@ func (s *Service) ListMembers(ctx context.Context, p auth.Principal, f MemberFil
 	if err := s.auth.Authorize(ctx, p, auth.ReadBusiness, auth.Target{OrgID: f.OrgID}); err != nil {
 		return nil, 0, err
 	}
-	path, err := s.auth.OrgPath(ctx, f.OrgID)
+	where, args, err := s.rosterWhere(ctx, f)
 	if err != nil {
 		return nil, 0, err
-	}
-	where := " WHERE o.path LIKE ?"
-	args := []any{path + "%"}
-	if q := strings.TrimSpace(f.Q); q != "" {
-		where += ` AND m.name LIKE ? ESCAPE '\'`
-		args = append(args, "%"+likeEscape(q)+"%")
-	}
-	switch st := f.Status; {
-	case st == "":
-		where += " AND m.terminal_state = ''"
-	case validStatus(Status(st)):
-		where += " AND m.status = ? AND m.terminal_state = ''"
-		args = append(args, st)
-	case isTerminal(st):
-		where += " AND m.terminal_state = ?"
-		args = append(args, st)
-	default:
-		return nil, 0, fieldErr("status", "org.member.status")
 	}
 	var total int
 	if err := s.db.QueryRow(ctx, "SELECT COUNT(*)"+memberFrom+where, args...).Scan(&total); err != nil {
@@ -152,6 +136,36 @@ func (s *Service) ListMembers(ctx context.Context, p auth.Principal, f MemberFil
 		out = append(out, m)
 	}
 	return out, total, rows.Err()
+}
+
+// rosterWhere is the WHERE clause (over memberFrom) and its arguments for a roster filter: the subtree of
+// f.OrgID, the name search and the status. ListMembers and ExportMembers share it, so a list and its
+// export hold the same people. The caller has authorised the read of f.OrgID.
+func (s *Service) rosterWhere(ctx context.Context, f MemberFilter) (string, []any, error) {
+	path, err := s.auth.OrgPath(ctx, f.OrgID)
+	if err != nil {
+		return "", nil, err
+	}
+	where := " WHERE o.path LIKE ?"
+	args := []any{path + "%"}
+	if q := strings.TrimSpace(f.Q); q != "" {
+		w, a := s.nameSearch(ctx, q)
+		where += w
+		args = append(args, a...)
+	}
+	switch st := f.Status; {
+	case st == "":
+		where += " AND m.terminal_state = ''"
+	case validStatus(Status(st)):
+		where += " AND m.status = ? AND m.terminal_state = ''"
+		args = append(args, st)
+	case isTerminal(st):
+		where += " AND m.terminal_state = ?"
+		args = append(args, st)
+	default:
+		return "", nil, fieldErr("status", "org.member.status")
+	}
+	return where, args, nil
 }
 
 func isTerminal(s string) bool {

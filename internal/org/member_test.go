@@ -33,7 +33,7 @@ type roster struct {
 
 var rosterToday = time.Date(2026, 3, 10, 9, 0, 0, 0, clock.Shanghai)
 
-func newRoster(t *testing.T, d *db.DB) *roster {
+func newRoster(t testing.TB, d *db.DB) *roster {
 	t.Helper()
 	key, err := audit.GenerateKey()
 	if err != nil {
@@ -350,7 +350,7 @@ func TestMemberUnmaskAndScope(t *testing.T) {
 	})
 }
 
-func rosterPath(t *testing.T, r *roster, id int64) string {
+func rosterPath(t testing.TB, r *roster, id int64) string {
 	p, err := r.a.OrgPath(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)

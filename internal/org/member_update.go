@@ -41,6 +41,8 @@ func (s *Service) UpdateMember(ctx context.Context, p auth.Principal, id int64, 
 		if before.TerminalState != "" {
 			return errs.E(errs.Conflict, "member.terminal.readonly")
 		}
+		// The flags change only with their dates, through SetFlags (member_status.go).
+		n.Mobile, n.Abroad, n.LostContact = before.Mobile, before.Abroad, before.LostContact
 		if n.IDNumber == validate.MaskID(before.IDNumber) {
 			n.IDNumber = before.IDNumber
 		}

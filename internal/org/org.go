@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dangjian/dangjian/internal/platform/audit"
@@ -75,6 +76,9 @@ type Service struct {
 	clock clock.Clock
 	// Rules are the structure rules in force (nil: DefaultRules).
 	Rules *StructureRules
+
+	nameIndexOnce sync.Once // member_search.go
+	nameIndexed   bool
 }
 
 func (s *Service) rules() StructureRules {

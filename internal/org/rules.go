@@ -21,6 +21,9 @@ type StructureRules struct {
 	GeneralBranchFrom, CommitteeFrom int
 	// MaxExtensionYears: a renewal may be postponed by ≤ 1 year with approval (A3.4).
 	MaxExtensionYears int
+	// SecretaryMinStandingYears: a 书记 has as a rule ≥ 1 year of party standing (党龄, counted from
+	// 转正, C5.4) when elected (A3.5).
+	SecretaryMinStandingYears int
 }
 
 // DefaultRules are the rules for organs' party organisations (机关, RULES.md §A, §B).
@@ -30,7 +33,8 @@ var DefaultRules = StructureRules{
 	CommitteeSizeMin:    3, CommitteeSizeUsual: 5, CommitteeSizeMax: 7,
 	BranchMaxMembers:  50,
 	GeneralBranchFrom: 50, CommitteeFrom: 100,
-	MaxExtensionYears: 1,
+	MaxExtensionYears:         1,
+	SecretaryMinStandingYears: 1,
 }
 
 // addYears adds calendar years, clamping 02-29 to 02-28 in a common year (R0.2).

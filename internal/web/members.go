@@ -30,6 +30,8 @@ func (s *Server) memberRoutes() {
 	s.mux.HandleFunc("GET /orgs/{id}/members/import", s.page(s.memberImportPage))
 	s.mux.HandleFunc("POST /orgs/{id}/members/import", s.page(s.memberImportForm))
 	s.mux.HandleFunc("POST /orgs/{id}/members/import/{imp}/rollback", s.page(s.memberImportRollbackForm))
+	s.mux.HandleFunc("GET /orgs/{id}/members/import/jobs/{job}", s.page(s.memberImportJobPage))
+	s.memberStatusRoutes()
 }
 
 // memberFilter reads the list filter from a query; org defaults to the caller's organisation.
@@ -290,8 +292,9 @@ func (s *Server) showMember(w http.ResponseWriter, r *http.Request, p auth.Princ
 	if err != nil {
 		return err
 	}
-	data := map[string]any{"M": m, "CanUnmask": p.Role.Can(auth.ManageOrgs) && !m.Unmasked,
-		"CanRoster": p.Role.Can(auth.ReadBusiness), "CanEdit": p.Role.Can(auth.WriteBusiness) && m.TerminalState == ""}
+	data := map[string]any{"M": m, "CanUnmask": p.Role.Can(auth.UnmaskPII) && !m.Unmasked,
+		"CanRoster": p.Role.Can(auth.ReadBusiness), "CanEdit": p.Role.Can(auth.WriteBusiness) && m.TerminalState == "",
+		"CanStatus": p.Role.Can(auth.WriteBusiness)}
 	switch {
 	case r.URL.Query().Get("created") != "":
 		data["Flash"] = "member.created"

@@ -26,6 +26,7 @@ import (
 //	s.mux.HandleFunc("GET /orgs/{id}/members/import", s.page(s.memberImportPage))
 //	s.mux.HandleFunc("POST /orgs/{id}/members/import", s.page(s.memberImportForm))
 //	s.mux.HandleFunc("POST /orgs/{id}/members/import/{imp}/rollback", s.page(s.memberImportRollbackForm))
+//	s.mux.HandleFunc("GET /orgs/{id}/members/import/jobs/{job}", s.page(s.memberImportJobPage))
 
 const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -280,6 +281,13 @@ func (s *Server) memberImportForm(w http.ResponseWriter, r *http.Request, p auth
 			return s.formError(w, r, importFileErr("member_import.expired"), "member_import", data)
 		}
 		skip := r.PostFormValue("skip_invalid") != ""
+		if len(pi.data) > importSyncBytes {
+			j := &importJob{userID: p.UserID, orgID: o.ID, token: tok, name: pi.name, skipInvalid: skip}
+			if err := s.startImportJob(w, r, p, j, pi.data); err != nil {
+				return s.formError(w, r, err, "member_import", data)
+			}
+			return nil
+		}
 		res, err := s.Orgs.ImportMembers(r.Context(), p, pi.data, org.ImportOptions{OrgID: o.ID, FileName: pi.name, SkipInvalid: skip})
 		if err != nil {
 			return s.formError(w, r, err, "member_import", data)
@@ -300,6 +308,15 @@ func (s *Server) memberImportForm(w http.ResponseWriter, r *http.Request, p auth
 	upload, name, err := formFile(r)
 	if err != nil {
 		return s.formError(w, r, err, "member_import", data)
+	}
+	if len(upload) > importSyncBytes {
+		// The token is kept now: the preview's page offers it once the check has passed rows.
+		tok := keepPending(pendingImport{data: upload, name: name, userID: p.UserID, orgID: o.ID})
+		j := &importJob{userID: p.UserID, orgID: o.ID, token: tok, name: name, dryRun: true}
+		if err := s.startImportJob(w, r, p, j, upload); err != nil {
+			return s.formError(w, r, err, "member_import", data)
+		}
+		return nil
 	}
 	res, err := s.Orgs.ImportMembers(r.Context(), p, upload, org.ImportOptions{OrgID: o.ID, FileName: name, DryRun: true})
 	if err != nil {

@@ -74,7 +74,7 @@ func (s *Service) decide(ctx context.Context, p Principal, a Action, t Target) e
 			return s.within(ctx, p, orgID)
 		}
 		return s.within(ctx, p, t.OrgID)
-	case ReadBusiness, WriteBusiness, ManageOrgs, ManageUsers:
+	case ReadBusiness, WriteBusiness, ManageOrgs, ManageUsers, UnmaskPII:
 		return s.within(ctx, p, t.OrgID)
 	}
 	// Security and audit actions are deployment-wide: the grant is the whole check.

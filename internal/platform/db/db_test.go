@@ -202,7 +202,8 @@ func diff(a, b []string) []string {
 func schemaOf(t *testing.T, d *db.DB, ctx context.Context) []string {
 	t.Helper()
 	q := `SELECT m.name || '.' || p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p
-	      WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> 'goose_db_version'`
+	      WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> 'goose_db_version'
+	        AND m.name NOT LIKE '%\_fts%' ESCAPE '\'` // FTS5 search indexes are SQLite's own (PostgreSQL: pg_trgm)
 	if d.Engine() == db.Postgres {
 		q = `SELECT table_name || '.' || column_name FROM information_schema.columns
 		     WHERE table_schema = current_schema() AND table_name <> 'goose_db_version'`
