@@ -344,4 +344,3 @@ func ImportTemplate(w io.Writer) error {
 	_, err = x.WriteTo(w)
 	return err
 }
-

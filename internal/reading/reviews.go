@@ -317,4 +317,3 @@ func (s *Service) ListReviews(ctx context.Context, p auth.Principal, f ReviewFil
 	}
 	return out, rows.Err()
 }
-
