@@ -389,3 +389,35 @@ func (s *Service) RemindOverdue(ctx context.Context) (int, error) {
 	})
 	return sent, err
 }
+
+// Borrower is a member a room may lend to.
+type Borrower struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+}
+
+// Borrowers lists the members a room serves (its organisation's subtree) for the lending form.
+func (s *Service) Borrowers(ctx context.Context, p auth.Principal, roomID int64) ([]Borrower, error) {
+	room, err := s.loadRoom(ctx, roomID)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.auth.Authorize(ctx, p, auth.WriteBusiness, auth.Target{OrgID: room.OrgID}); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.Query(ctx, `SELECT m.id, m.name FROM members m JOIN orgs o ON o.id = m.org_id
+		WHERE o.path LIKE ? AND m.terminal_state = '' ORDER BY m.name_key, m.id LIMIT 2000`, room.orgPath+"%")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Borrower{}
+	for rows.Next() {
+		var b Borrower
+		if err := rows.Scan(&b.ID, &b.Name); err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
