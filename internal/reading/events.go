@@ -137,7 +137,7 @@ func (s *Service) CreateEventTx(tx *db.Tx, userID int64, in EventInput, held db.
 	if err != nil {
 		return 0, err
 	}
-	return id, s.trail.Append(tx, audit.Event{Action: "reading.event.create", ObjectType: "reading_event", ObjectID: id,
+	return id, s.trail.Append(tx, audit.Event{Action: "reading_event.create", ObjectType: "reading_event", ObjectID: id,
 		After: in, Detail: "org=" + strconv.FormatInt(in.OrgID, 10)})
 }
 
@@ -324,7 +324,7 @@ func (s *Service) SignUp(ctx context.Context, p auth.Principal, eventID int64, i
 		if err != nil {
 			return err
 		}
-		return s.trail.Append(tx, audit.Event{Action: "reading.signup", ObjectType: "reading_event", ObjectID: eventID,
+		return s.trail.Append(tx, audit.Event{Action: "reading_event.signup", ObjectType: "reading_event", ObjectID: eventID,
 			After: map[string]any{"member_id": in.MemberID, "status": st, "seat": seat}})
 	})
 	if err != nil {
@@ -394,7 +394,7 @@ func (s *Service) Cancel(ctx context.Context, p auth.Principal, eventID int64, i
 			now, eventID, in.MemberID); err != nil {
 			return err
 		}
-		if err := s.trail.Append(tx, audit.Event{Action: "reading.signup.cancel", ObjectType: "reading_event", ObjectID: eventID,
+		if err := s.trail.Append(tx, audit.Event{Action: "reading_event.cancel", ObjectType: "reading_event", ObjectID: eventID,
 			Before: map[string]any{"member_id": in.MemberID, "status": status}}); err != nil {
 			return err
 		}
@@ -423,7 +423,7 @@ func (s *Service) promote(tx *db.Tx, e Event, seat int) error {
 		seat, s.now(), e.ID, member); err != nil {
 		return err
 	}
-	if err := s.trail.Append(tx, audit.Event{Action: "reading.signup.promote", ObjectType: "reading_event", ObjectID: e.ID,
+	if err := s.trail.Append(tx, audit.Event{Action: "reading_event.promote", ObjectType: "reading_event", ObjectID: e.ID,
 		Before: map[string]any{"member_id": member, "status": Waiting}, After: map[string]any{"status": Confirmed, "seat": seat}}); err != nil {
 		return err
 	}
@@ -579,7 +579,7 @@ func (s *Service) SetAttendance(ctx context.Context, p auth.Principal, eventID i
 				return err
 			}
 		}
-		return s.trail.Append(tx, audit.Event{Action: "reading.attendance", ObjectType: "reading_event", ObjectID: eventID,
+		return s.trail.Append(tx, audit.Event{Action: "reading_event.attendance", ObjectType: "reading_event", ObjectID: eventID,
 			After: map[string]any{"attended": in.Attended}, Detail: fmt.Sprintf("%d attended", len(in.Attended))})
 	})
 	if err != nil {
@@ -650,6 +650,6 @@ func (s *Service) linkPhoto(tx *db.Tx, e Event, f files.File) error {
 	if _, err := tx.Exec("INSERT INTO reading_event_files(event_id, file_id) VALUES (?, ?) ON CONFLICT DO NOTHING", e.ID, f.ID); err != nil {
 		return err
 	}
-	return s.trail.Append(tx, audit.Event{Action: "reading.event.photo", ObjectType: "reading_event", ObjectID: e.ID,
+	return s.trail.Append(tx, audit.Event{Action: "reading_event.photo", ObjectType: "reading_event", ObjectID: e.ID,
 		After: map[string]any{"file_id": f.ID}})
 }

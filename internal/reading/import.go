@@ -118,7 +118,7 @@ func (s *Service) ImportBooks(ctx context.Context, p auth.Principal, data []byte
 		if opt.DryRun || (res.Invalid > 0 && !opt.SkipInvalid) || res.Imported == 0 {
 			return errRollback
 		}
-		return s.trail.Append(tx, audit.Event{Action: "reading.books.import", ObjectType: "reading_room", ObjectID: opt.RoomID,
+		return s.trail.Append(tx, audit.Event{Action: "reading_room.import", ObjectType: "reading_room", ObjectID: opt.RoomID,
 			After:  map[string]any{"rows": res.Rows, "imported": res.Imported, "volumes": res.Volumes, "skipped": res.Invalid},
 			Detail: fmt.Sprintf("rows=%d imported=%d skipped=%d", res.Rows, res.Imported, res.Invalid)})
 	})

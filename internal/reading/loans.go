@@ -165,7 +165,7 @@ func (s *Service) Lend(ctx context.Context, p auth.Principal, in LoanInput) (Loa
 		if err != nil {
 			return err
 		}
-		return s.trail.Append(tx, audit.Event{Action: "reading.loan.lend", ObjectType: "reading_loan", ObjectID: id,
+		return s.trail.Append(tx, audit.Event{Action: "loan.lend", ObjectType: "reading_loan", ObjectID: id,
 			After:  map[string]any{"copy_id": copyID, "member_id": in.MemberID, "due_on": due.String()},
 			Detail: fmt.Sprintf("room=%d book=%d member=%d", in.RoomID, in.BookID, in.MemberID)})
 	})
@@ -208,7 +208,7 @@ func (s *Service) Return(ctx context.Context, p auth.Principal, id int64, in Ret
 		if n != 1 {
 			return conflict("reading.loan.already_returned")
 		}
-		return s.trail.Append(tx, audit.Event{Action: "reading.loan.return", ObjectType: "reading_loan", ObjectID: id,
+		return s.trail.Append(tx, audit.Event{Action: "loan.return", ObjectType: "reading_loan", ObjectID: id,
 			After: map[string]any{"returned_on": on.String()}})
 	})
 	if err != nil {
@@ -256,7 +256,7 @@ func (s *Service) Renew(ctx context.Context, p auth.Principal, id int64) (Loan, 
 		if n != 1 {
 			return conflict("reading.loan.renew_limit")
 		}
-		return s.trail.Append(tx, audit.Event{Action: "reading.loan.renew", ObjectType: "reading_loan", ObjectID: id,
+		return s.trail.Append(tx, audit.Event{Action: "loan.renew", ObjectType: "reading_loan", ObjectID: id,
 			Before: map[string]any{"due_on": due.String(), "renewals": renewals},
 			After:  map[string]any{"due_on": newDue.String(), "renewals": renewals + 1}})
 	})

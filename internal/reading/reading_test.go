@@ -204,7 +204,7 @@ func TestLoan_CopyLentOnceUnderConcurrency(t *testing.T) {
 			return err
 		})
 		wantCode(t, err, errs.Conflict, "")
-		if f.count("SELECT COUNT(*) FROM audit_log WHERE action = 'reading.loan.lend'") != 1 {
+		if f.count("SELECT COUNT(*) FROM audit_log WHERE action = 'loan.lend'") != 1 {
 			t.Error("want exactly one audited loan")
 		}
 	})

@@ -65,7 +65,7 @@ func (s *Service) Recommend(ctx context.Context, p auth.Principal, in Recommenda
 		if err != nil {
 			return err
 		}
-		return s.trail.Append(tx, audit.Event{Action: "reading.recommend", ObjectType: "reading_recommendation", ObjectID: id,
+		return s.trail.Append(tx, audit.Event{Action: "recommendation.create", ObjectType: "reading_recommendation", ObjectID: id,
 			After: map[string]any{"org_id": in.OrgID, "book_id": in.BookID}})
 	})
 	if err != nil {
@@ -180,7 +180,7 @@ func (s *Service) WriteReview(ctx context.Context, p auth.Principal, in ReviewIn
 		if err != nil {
 			return err
 		}
-		return s.trail.Append(tx, audit.Event{Action: "reading.review.write", ObjectType: "reading_review", ObjectID: id,
+		return s.trail.Append(tx, audit.Event{Action: "review.write", ObjectType: "reading_review", ObjectID: id,
 			After: map[string]any{"book_id": in.BookID, "member_id": in.MemberID, "status": ReviewPending}})
 	})
 	if err != nil {
@@ -252,7 +252,7 @@ func (s *Service) Moderate(ctx context.Context, p auth.Principal, id int64, in M
 		if n != 1 {
 			return conflict("reading.review.already_moderated")
 		}
-		return s.trail.Append(tx, audit.Event{Action: "reading.review." + in.Decision, ObjectType: "reading_review", ObjectID: id,
+		return s.trail.Append(tx, audit.Event{Action: "review." + in.Decision, ObjectType: "reading_review", ObjectID: id,
 			Before: map[string]any{"status": ReviewPending}, After: map[string]any{"status": to, "note": in.Note}})
 	})
 	if err != nil {

@@ -165,7 +165,7 @@ func (s *Service) CreateRoomTx(tx *db.Tx, userID int64, in RoomInput) (int64, er
 	if err := s.putHonours(tx, id, in.Honours); err != nil {
 		return 0, err
 	}
-	return id, s.trail.Append(tx, audit.Event{Action: "reading.room.create", ObjectType: "reading_room", ObjectID: id,
+	return id, s.trail.Append(tx, audit.Event{Action: "reading_room.create", ObjectType: "reading_room", ObjectID: id,
 		After: in, Detail: "org=" + strconv.FormatInt(in.OrgID, 10)})
 }
 
@@ -212,7 +212,7 @@ func (s *Service) UpdateRoom(ctx context.Context, p auth.Principal, id int64, in
 		if err := s.putHonours(tx, id, in.Honours); err != nil {
 			return err
 		}
-		return s.trail.Append(tx, audit.Event{Action: "reading.room.update", ObjectType: "reading_room", ObjectID: id,
+		return s.trail.Append(tx, audit.Event{Action: "reading_room.update", ObjectType: "reading_room", ObjectID: id,
 			Before: old, After: in})
 	})
 	if err != nil {
@@ -425,7 +425,7 @@ func (s *Service) AddBookTx(tx *db.Tx, in BookInput) (int64, error) {
 		if err != nil {
 			return 0, err
 		}
-		if err := s.trail.Append(tx, audit.Event{Action: "reading.book.create", ObjectType: "book", ObjectID: id,
+		if err := s.trail.Append(tx, audit.Event{Action: "book.create", ObjectType: "book", ObjectID: id,
 			After: map[string]any{"isbn": in.ISBN, "title": in.Title, "author": in.Author}}); err != nil {
 			return 0, err
 		}
@@ -442,7 +442,7 @@ func (s *Service) AddBookTx(tx *db.Tx, in BookInput) (int64, error) {
 			return 0, err
 		}
 	}
-	return id, s.trail.Append(tx, audit.Event{Action: "reading.copies.add", ObjectType: "reading_room", ObjectID: in.RoomID,
+	return id, s.trail.Append(tx, audit.Event{Action: "reading_room.copies", ObjectType: "reading_room", ObjectID: in.RoomID,
 		After: map[string]any{"book_id": id, "isbn": in.ISBN, "copies": in.Copies}, Detail: fmt.Sprintf("book=%d copies=%d", id, in.Copies)})
 }
 
