@@ -292,41 +292,43 @@ func (s *Service) SignUp(ctx context.Context, p auth.Principal, eventID int64, i
 	if e.HeldOn.Before(s.today().Time) {
 		return Signup{}, conflict("reading.signup.past")
 	}
-	err = s.db.Write(ctx, func(tx *db.Tx) error {
-		var status string
-		err := tx.QueryRow("SELECT status FROM reading_signups WHERE event_id = ? AND member_id = ?", eventID, in.MemberID).Scan(&status)
-		exists := err == nil
-		switch {
-		case err != nil && !errs.Is(err, errs.NotFound):
-			return err
-		case exists && status != string(Cancelled):
-			return conflict("reading.signup.exists")
-		}
-		seat, err := freeSeat(tx, eventID)
-		if err != nil {
-			return err
-		}
-		st, seatArg := Waiting, any(nil)
-		if seat > 0 {
-			st, seatArg = Confirmed, seat
-		}
-		now := s.now()
-		if exists {
-			_, err = tx.Exec("UPDATE reading_signups SET status = ?, seat = ?, attended = FALSE, signed_at = ?, updated_at = ? WHERE event_id = ? AND member_id = ?",
-				string(st), seatArg, now, now, eventID, in.MemberID)
-		} else {
-			_, err = tx.Exec(`INSERT INTO reading_signups(event_id, member_id, status, seat, signed_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
-				eventID, in.MemberID, string(st), seatArg, now, now)
-		}
-		if errs.Is(err, errs.Conflict) {
-			return conflict("reading.signup.exists")
-		}
-		if err != nil {
-			return err
-		}
-		return s.trail.Append(tx, audit.Event{Action: "reading_event.signup", ObjectType: "reading_event", ObjectID: eventID,
-			After: map[string]any{"member_id": in.MemberID, "status": st, "seat": seat}})
-	})
+	err = retryRace(func() error {
+		return s.db.Write(ctx, func(tx *db.Tx) error {
+			var status string
+			err := tx.QueryRow("SELECT status FROM reading_signups WHERE event_id = ? AND member_id = ?", eventID, in.MemberID).Scan(&status)
+			exists := err == nil
+			switch {
+			case err != nil && !errs.Is(err, errs.NotFound):
+				return err
+			case exists && status != string(Cancelled):
+				return conflict("reading.signup.exists")
+			}
+			seat, err := freeSeat(tx, eventID)
+			if err != nil {
+				return err
+			}
+			st, seatArg := Waiting, any(nil)
+			if seat > 0 {
+				st, seatArg = Confirmed, seat
+			}
+			now := s.now()
+			if exists {
+				_, err = tx.Exec("UPDATE reading_signups SET status = ?, seat = ?, attended = FALSE, signed_at = ?, updated_at = ? WHERE event_id = ? AND member_id = ?",
+					string(st), seatArg, now, now, eventID, in.MemberID)
+			} else {
+				_, err = tx.Exec(`INSERT INTO reading_signups(event_id, member_id, status, seat, signed_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
+					eventID, in.MemberID, string(st), seatArg, now, now)
+			}
+			if errs.Is(err, errs.Conflict) {
+				return errRace // another instance took the seat, or signed the member up, first
+			}
+			if err != nil {
+				return err
+			}
+			return s.trail.Append(tx, audit.Event{Action: "reading_event.signup", ObjectType: "reading_event", ObjectID: eventID,
+				After: map[string]any{"member_id": in.MemberID, "status": st, "seat": seat}})
+		})
+	}, conflict("reading.signup.busy"))
 	if err != nil {
 		return Signup{}, err
 	}

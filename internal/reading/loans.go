@@ -118,57 +118,59 @@ func (s *Service) Lend(ctx context.Context, p auth.Principal, in LoanInput) (Loa
 		return Loan{}, err
 	}
 	var id int64
-	err = s.db.Write(ctx, func(tx *db.Tx) error {
-		if in.BookID <= 0 {
-			if err := tx.QueryRow("SELECT id FROM books WHERE isbn = ?", in.ISBN).Scan(&in.BookID); errs.Is(err, errs.NotFound) {
-				return fieldErr("isbn", "reading.book.not_held")
-			} else if err != nil {
+	err = retryRace(func() error {
+		return s.db.Write(ctx, func(tx *db.Tx) error {
+			if in.BookID <= 0 {
+				if err := tx.QueryRow("SELECT id FROM books WHERE isbn = ?", in.ISBN).Scan(&in.BookID); errs.Is(err, errs.NotFound) {
+					return fieldErr("isbn", "reading.book.not_held")
+				} else if err != nil {
+					return err
+				}
+			}
+			// The member must be served by the room: a member of the room's organisation or below it.
+			var memberPath, terminal string
+			err := tx.QueryRow(`SELECT o.path, m.terminal_state FROM members m JOIN orgs o ON o.id = m.org_id WHERE m.id = ?`, in.MemberID).
+				Scan(&memberPath, &terminal)
+			if errs.Is(err, errs.NotFound) {
+				return fieldErr("member_id", "reading.loan.member.unknown")
+			}
+			if err != nil {
 				return err
 			}
-		}
-		// The member must be served by the room: a member of the room's organisation or below it.
-		var memberPath, terminal string
-		err := tx.QueryRow(`SELECT o.path, m.terminal_state FROM members m JOIN orgs o ON o.id = m.org_id WHERE m.id = ?`, in.MemberID).
-			Scan(&memberPath, &terminal)
-		if errs.Is(err, errs.NotFound) {
-			return fieldErr("member_id", "reading.loan.member.unknown")
-		}
-		if err != nil {
-			return err
-		}
-		if !strings.HasPrefix(memberPath, room.orgPath) || terminal != "" {
-			return fieldErr("member_id", "reading.loan.member.not_served")
-		}
-		var held int
-		if err := tx.QueryRow("SELECT COUNT(*) FROM reading_copies WHERE room_id = ? AND book_id = ?", in.RoomID, in.BookID).Scan(&held); err != nil {
-			return err
-		}
-		if held == 0 {
-			return fieldErr("book_id", "reading.book.not_held")
-		}
-		var copyID int64
-		err = tx.QueryRow(`SELECT c.id FROM reading_copies c WHERE c.room_id = ? AND c.book_id = ?
+			if !strings.HasPrefix(memberPath, room.orgPath) || terminal != "" {
+				return fieldErr("member_id", "reading.loan.member.not_served")
+			}
+			var held int
+			if err := tx.QueryRow("SELECT COUNT(*) FROM reading_copies WHERE room_id = ? AND book_id = ?", in.RoomID, in.BookID).Scan(&held); err != nil {
+				return err
+			}
+			if held == 0 {
+				return fieldErr("book_id", "reading.book.not_held")
+			}
+			var copyID int64
+			err = tx.QueryRow(`SELECT c.id FROM reading_copies c WHERE c.room_id = ? AND c.book_id = ?
 			AND NOT EXISTS (SELECT 1 FROM reading_loans l WHERE l.copy_id = c.id AND l.returned_on IS NULL)
 			ORDER BY c.copy_no LIMIT 1`, in.RoomID, in.BookID).Scan(&copyID)
-		if errs.Is(err, errs.NotFound) {
-			return conflict("reading.loan.none_available")
-		}
-		if err != nil {
-			return err
-		}
-		now := s.now()
-		id, err = tx.Insert(`INSERT INTO reading_loans(copy_id, room_id, member_id, lent_on, due_on, lent_by, created_at, updated_at)
+			if errs.Is(err, errs.NotFound) {
+				return conflict("reading.loan.none_available")
+			}
+			if err != nil {
+				return err
+			}
+			now := s.now()
+			id, err = tx.Insert(`INSERT INTO reading_loans(copy_id, room_id, member_id, lent_on, due_on, lent_by, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, copyID, in.RoomID, in.MemberID, today, due, p.UserID, now, now)
-		if errs.Is(err, errs.Conflict) {
-			return conflict("reading.loan.none_available")
-		}
-		if err != nil {
-			return err
-		}
-		return s.trail.Append(tx, audit.Event{Action: "loan.lend", ObjectType: "reading_loan", ObjectID: id,
-			After:  map[string]any{"copy_id": copyID, "member_id": in.MemberID, "due_on": due.String()},
-			Detail: fmt.Sprintf("room=%d book=%d member=%d", in.RoomID, in.BookID, in.MemberID)})
-	})
+			if errs.Is(err, errs.Conflict) {
+				return errRace // another instance lent the copy first: look for another one
+			}
+			if err != nil {
+				return err
+			}
+			return s.trail.Append(tx, audit.Event{Action: "loan.lend", ObjectType: "reading_loan", ObjectID: id,
+				After:  map[string]any{"copy_id": copyID, "member_id": in.MemberID, "due_on": due.String()},
+				Detail: fmt.Sprintf("room=%d book=%d member=%d", in.RoomID, in.BookID, in.MemberID)})
+		})
+	}, conflict("reading.loan.none_available"))
 	if err != nil {
 		return Loan{}, err
 	}

@@ -11,6 +11,7 @@ package reading
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -55,6 +56,21 @@ func fieldErr(field, key string) error {
 }
 
 func conflict(key string) error { return errs.E(errs.Conflict, key) }
+
+// errRace is a unique violation on a copy's open loan or an event's seat: on PostgreSQL another app
+// instance (with its own writer) took it between our read and our insert. The database refused the
+// second one; a fresh transaction sees the first and chooses again.
+var errRace = errors.New("reading: lost a race for a copy or a seat")
+
+// retryRace runs write up to three times while it loses races, then answers busy.
+func retryRace(write func() error, busy error) error {
+	for i := 0; i < 3; i++ {
+		if err := write(); !errors.Is(err, errRace) {
+			return err
+		}
+	}
+	return busy
+}
 
 func notFound() error { return errs.E(errs.NotFound, "error.not_found") }
 
