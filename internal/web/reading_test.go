@@ -293,3 +293,59 @@ func TestReading_PageForms(t *testing.T) {
 		}
 	})
 }
+
+// Activity photos: uploaded through the page (stored with the record in one transaction) or linked after
+// POST /api/v1/files; only pictures, only files of the organiser's subtree, only by the organisers.
+func TestReading_EventPhotos(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, e *env) {
+		f := e.readingFix(e.branchA)
+		c := e.as(auth.BranchOfficer)
+		// The page form's field is "photo"; reuse the multipart helper with a renamed part.
+		var b strings.Builder
+		b.WriteString("--X\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"现场.png\"\r\nContent-Type: image/png\r\n\r\n")
+		b.Write(pngBytes)
+		b.WriteString("\r\n--X--\r\n")
+		r := c.do("POST", fmt.Sprintf("/reading/events/%d/photos", f.event), strings.NewReader(b.String()),
+			map[string]string{"Content-Type": "multipart/form-data; boundary=X"})
+		if r.status != http.StatusSeeOther {
+			t.Fatalf("photo form: %d %s", r.status, r.body)
+		}
+		// Upload first, then link through the API.
+		up := c.uploadFile("/api/v1/files", map[string]string{"org_id": fmt.Sprint(e.branchA)}, "合影.png", pngBytes)
+		var file struct {
+			ID int64 `json:"id"`
+		}
+		up.json(t, &file)
+		r = c.sendJSON("POST", fmt.Sprintf("/api/v1/reading-events/%d/photos", f.event), map[string]any{"file_id": file.ID})
+		var ev struct {
+			Photos []struct {
+				ID int64 `json:"id"`
+			} `json:"photos"`
+		}
+		r.json(t, &ev)
+		if r.status != 200 || len(ev.Photos) != 2 {
+			t.Fatalf("link photo: %d %s", r.status, r.body)
+		}
+		// A PDF is not a photo.
+		pdf := c.uploadFile("/api/v1/files", map[string]string{"org_id": fmt.Sprint(e.branchA)}, "通知.pdf", []byte("%PDF-1.4\n%âãÏÓ\n"))
+		pdf.json(t, &file)
+		if r := c.sendJSON("POST", fmt.Sprintf("/api/v1/reading-events/%d/photos", f.event), map[string]any{"file_id": file.ID}); r.status != http.StatusUnprocessableEntity {
+			t.Errorf("a PDF as a photo: %d", r.status)
+		}
+		// Another branch's officer may not add photos, nor link a file of their own branch here.
+		other := e.readingFix(e.branchB)
+		if r := c.sendJSON("POST", fmt.Sprintf("/api/v1/reading-events/%d/photos", other.event), map[string]any{"file_id": ev.Photos[0].ID}); r.status != http.StatusForbidden {
+			t.Errorf("photo on another branch's activity: %d", r.status)
+		}
+		admin := e.as(auth.OrgAdmin)
+		upB := admin.uploadFile("/api/v1/files", map[string]string{"org_id": fmt.Sprint(e.branchB)}, "b.png", pngBytes)
+		upB.json(t, &file)
+		if r := admin.sendJSON("POST", fmt.Sprintf("/api/v1/reading-events/%d/photos", f.event), map[string]any{"file_id": file.ID}); r.status != http.StatusUnprocessableEntity {
+			t.Errorf("linking a file of another branch: %d", r.status)
+		}
+		page := c.get(fmt.Sprintf("/reading/events/%d", f.event))
+		if strings.Count(page.body, "<img src=\"/files/") != 2 {
+			t.Errorf("event page shows %d photos", strings.Count(page.body, "<img src=\"/files/"))
+		}
+	})
+}
