@@ -877,6 +877,7 @@ func (s *Server) readingImportPage(w http.ResponseWriter, r *http.Request, p aut
 // confirm → the import.
 func (s *Server) readingImportForm(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	defer cleanupMultipart(r)
+	r.Body = http.MaxBytesReader(w, r.Body, reading.ImportMaxFileBytes+1<<20) // before anything parses the form
 	data, room, err := s.readingRoomData(r, p)
 	if err != nil {
 		return err
@@ -911,6 +912,7 @@ func (s *Server) readingImportForm(w http.ResponseWriter, r *http.Request, p aut
 	s.translateBookImport(r, &res)
 	data["Result"], data["FileName"] = res, name
 	if res.DryRun && res.Valid > 0 {
+		// The member import's pending store, keyed here by the room (its orgID field holds the room's id).
 		data["Token"] = keepPending(pendingImport{data: payload, name: name, userID: p.UserID, orgID: room.ID})
 	}
 	data["Done"] = !res.DryRun && res.Imported > 0

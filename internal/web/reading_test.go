@@ -1,12 +1,15 @@
 package web
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/xuri/excelize/v2"
 
 	"github.com/dangjian/dangjian/internal/platform/auth"
 	"github.com/dangjian/dangjian/internal/reading"
@@ -348,4 +351,82 @@ func TestReading_EventPhotos(t *testing.T) {
 			t.Errorf("event page shows %d photos", strings.Count(page.body, "<img src=\"/files/"))
 		}
 	})
+}
+
+// Catalogue import over the API: a dry run lists row errors in Chinese, a real run is all or nothing
+// (422, nothing written) unless bad rows are skipped (201).
+func TestReading_ImportAPI(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, e *env) {
+		f := e.readingFix(e.branchA)
+		c := e.as(auth.BranchOfficer)
+		x := excelize.NewFile()
+		for i, row := range [][]any{{"ISBN", "书名", "作者", "册数"}, {"9787020002207", "红楼梦", "曹雪芹", 2}, {"978702000220", "短了一位", "", 1}} {
+			cell, _ := excelize.CoordinatesToCellName(1, i+1)
+			_ = x.SetSheetRow("Sheet1", cell, &row)
+		}
+		var buf bytes.Buffer
+		if _, err := x.WriteTo(&buf); err != nil {
+			t.Fatal(err)
+		}
+		room := fmt.Sprint(f.room)
+		var res struct {
+			Rows, Valid, Invalid, Imported int
+			Errors                         []struct {
+				Row     int    `json:"row"`
+				Column  string `json:"column"`
+				Message string `json:"message"`
+			} `json:"errors"`
+		}
+		r := c.uploadFile("/api/v1/books/import", map[string]string{"room_id": room}, "书目.xlsx", buf.Bytes())
+		r.json(t, &res)
+		if r.status != 200 || res.Valid != 1 || res.Invalid != 1 || len(res.Errors) != 1 || res.Errors[0].Row != 3 ||
+			res.Errors[0].Column != "ISBN" || !strings.Contains(res.Errors[0].Message, "ISBN应为13位") {
+			t.Fatalf("dry run: %d %s", r.status, r.body)
+		}
+		n := e.auditCount("reading_room.import")
+		r = c.uploadFile("/api/v1/books/import", map[string]string{"room_id": room, "dry_run": "false"}, "书目.xlsx", buf.Bytes())
+		if r.status != http.StatusUnprocessableEntity || e.auditCount("reading_room.import") != n {
+			t.Fatalf("all or nothing: %d %s", r.status, r.body)
+		}
+		r = c.uploadFile("/api/v1/books/import", map[string]string{"room_id": room, "dry_run": "false", "skip_invalid": "true"}, "书目.xlsx", buf.Bytes())
+		r.json(t, &res)
+		if r.status != http.StatusCreated || res.Imported != 1 || e.auditCount("reading_room.import") != n+1 {
+			t.Fatalf("skip invalid: %d %s", r.status, r.body)
+		}
+		other := e.readingFix(e.branchB)
+		if r := c.uploadFile("/api/v1/books/import", map[string]string{"room_id": fmt.Sprint(other.room)}, "书目.xlsx", buf.Bytes()); r.status != http.StatusForbidden {
+			t.Errorf("import into another branch's room: %d", r.status)
+		}
+		if r := c.get("/api/v1/books/import-template"); r.status != 200 || r.header.Get("Content-Type") != xlsxType {
+			t.Errorf("template: %d %s", r.status, r.header.Get("Content-Type"))
+		}
+	})
+}
+
+// The import page: upload → preview with the row errors → confirm (skipping the bad row) → done.
+func TestReading_ImportPage(t *testing.T) {
+	e := newEnv(t, sqliteOnly(t))
+	f := e.readingFix(e.branchA)
+	c := e.as(auth.BranchOfficer)
+	x := excelize.NewFile()
+	for i, row := range [][]any{{"ISBN", "书名"}, {"9787108009821", "乡土中国"}, {"9787108009822", "坏校验位"}} {
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		_ = x.SetSheetRow("Sheet1", cell, &row)
+	}
+	var buf bytes.Buffer
+	_, _ = x.WriteTo(&buf)
+	path := fmt.Sprintf("/reading/rooms/%d/import", f.room)
+	r := c.uploadFile(path, nil, "书目.xlsx", buf.Bytes())
+	if r.status != 200 || !strings.Contains(r.body, "ISBN校验位不正确") || !strings.Contains(r.body, `name="token"`) {
+		t.Fatalf("preview: %d", r.status)
+	}
+	tok := r.body[strings.Index(r.body, `name="token" value="`)+len(`name="token" value="`):]
+	tok = tok[:strings.Index(tok, `"`)]
+	r = c.postForm(path, url.Values{"token": {tok}, "skip_invalid": {"1"}})
+	if r.status != 200 || !strings.Contains(r.body, "已导入1种1册，跳过1行") {
+		t.Fatalf("confirm: %d %s", r.status, r.body[:min(len(r.body), 400)])
+	}
+	if r := c.postForm(path, url.Values{"token": {tok}}); r.status != http.StatusConflict {
+		t.Errorf("a token used twice: %d", r.status)
+	}
 }
