@@ -1,6 +1,6 @@
 // Package validate holds the platform's shared input validators: resident ID numbers (GB 11643-1999),
 // unified social credit codes (GB 32100-2015 with the embedded GB 11714 organisation code), mainland
-// mobile numbers, calendar dates and text lengths. Rules: RULES.md §H.
+// mobile numbers, ISBNs (ISO 2108), calendar dates and text lengths. Rules: RULES.md §H.
 //
 // Every failure is an *errs.Error with Code errs.Unprocessable and a message key from the validate
 // catalogue (internal/platform/i18n/locales/<lang>/validate.json); callers put the key into errs.Fields.
@@ -29,6 +29,10 @@ const (
 	KeyDateRange         = "validate.date.range"
 	KeyRequired          = "validate.required"
 	KeyLength            = "validate.length" // Args: Min, Max
+	KeyISBNLength        = "validate.isbn.length"
+	KeyISBNChars         = "validate.isbn.chars"
+	KeyISBNChecksum      = "validate.isbn.checksum"
+	KeyISBNPrefix        = "validate.isbn.prefix"
 )
 
 // Keys lists every message key this package can return.
@@ -39,6 +43,7 @@ func Keys() []string {
 		KeyMobileInvalid,
 		KeyDateInvalid, KeyDateRange,
 		KeyRequired, KeyLength,
+		KeyISBNLength, KeyISBNChars, KeyISBNChecksum, KeyISBNPrefix,
 	}
 }
 
