@@ -346,6 +346,10 @@ func (s *Service) Past(ctx context.Context, p auth.Principal, limit int) ([]Past
 	if limit <= 0 || limit > 90 {
 		limit = 30
 	}
+	// Choose every day up to today first, so days nobody opened are in the column too.
+	if _, err := s.dayOf(ctx, m.sched, s.today()); err != nil {
+		return nil, err
+	}
 	rows, err := s.db.Query(ctx, `SELECT d.day, q.stem, a.id IS NOT NULL, COALESCE(a.correct, FALSE), COALESCE(a.on_time, FALSE)
 		FROM quiz_days d JOIN questions q ON q.id = d.question_id
 		LEFT JOIN quiz_answers a ON a.member_id = ? AND a.day = d.day
