@@ -363,7 +363,11 @@ func (s *Server) learningDay(w http.ResponseWriter, r *http.Request, p auth.Prin
 
 // learningDayPage shows a day's question (or its result once answered) and the column of past days.
 func (s *Server) learningDayPage(w http.ResponseWriter, r *http.Request, p auth.Principal, day string, formErr error) error {
-	data := map[string]any{"IsMember": p.MemberID != 0, "CanManage": p.Role.Can(auth.WriteBusiness), "OrgID": p.OrgID}
+	if !p.Role.Can(auth.ReadSelf) {
+		return auth.ErrForbidden
+	}
+	data := map[string]any{"IsMember": p.MemberID != 0, "CanManage": p.Role.Can(auth.WriteBusiness), "OrgID": p.OrgID,
+		"Fields": map[string]string{}}
 	status := http.StatusOK
 	if p.MemberID != 0 {
 		d, err := s.Learning.Daily(r.Context(), p, day)
