@@ -116,7 +116,7 @@ func (s *Service) Daily(ctx context.Context, p auth.Principal, day string) (Dail
 	if err != nil || dq.QuestionID == 0 {
 		return out, err
 	}
-	q, err := s.loadQuestion(ctx, dq.QuestionID)
+	q, err := s.cachedQuestion(ctx, dq.QuestionID)
 	if err != nil {
 		return out, err
 	}
@@ -289,7 +289,7 @@ func (s *Service) Answer(ctx context.Context, p auth.Principal, in AnswerInput) 
 	if in.QuestionID != dq.QuestionID {
 		return Result{}, &errs.Error{Code: errs.Unprocessable, Key: "error.validation", Fields: map[string]string{"question_id": "learning.answer.stale"}}
 	}
-	q, err := s.loadQuestion(ctx, dq.QuestionID)
+	q, err := s.cachedQuestion(ctx, dq.QuestionID)
 	if err != nil {
 		return Result{}, err
 	}
@@ -300,16 +300,12 @@ func (s *Service) Answer(ctx context.Context, p auth.Principal, in AnswerInput) 
 	}
 	onTime := d.Equal(s.today().Time)
 	err = s.db.Write(ctx, func(tx *db.Tx) error {
-		var n int
-		if err := tx.QueryRow("SELECT COUNT(*) FROM quiz_answers WHERE member_id = ? AND day = ?", m.id, d).Scan(&n); err != nil {
-			return err
-		}
-		if n > 0 {
-			return errs.E(errs.Conflict, "learning.answer.already")
-		}
-		id, err := tx.Insert(`INSERT INTO quiz_answers(member_id, org_id, schedule_id, day, question_id, answer, correct, on_time, answered_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, m.id, m.orgID, m.sched.ID, d, q.ID, stored, correct, onTime, db.Millis(s.clock.Now()))
-		if errs.Is(err, errs.Conflict) {
+		// One statement: the unique key (member, day) decides, also between two instances at once.
+		var id int64
+		err := tx.QueryRow(`INSERT INTO quiz_answers(member_id, org_id, schedule_id, day, question_id, answer, correct, on_time, answered_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (member_id, day) DO NOTHING RETURNING id`,
+			m.id, m.orgID, m.sched.ID, d, q.ID, stored, correct, onTime, db.Millis(s.clock.Now())).Scan(&id)
+		if errs.Is(err, errs.NotFound) || errs.Is(err, errs.Conflict) {
 			return errs.E(errs.Conflict, "learning.answer.already")
 		}
 		if err != nil {

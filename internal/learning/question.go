@@ -105,6 +105,8 @@ type Service struct {
 
 	// AnswerLimit and ReadLimit are the per-account rate limits of the answer and question endpoints.
 	AnswerLimit, ReadLimit *Limiter
+
+	cache cache
 }
 
 // NewService wires the service.

@@ -117,6 +117,7 @@ func (s *Service) SetSchedule(ctx context.Context, p auth.Principal, orgID int64
 		return s.trail.Append(tx, audit.Event{Action: "quiz.schedule", ObjectType: "quiz_schedule", ObjectID: id,
 			After: map[string]any{"org_id": orgID, "starts_on": starts, "skip_weekends": in.SkipWeekends, "pool": len(pool)}})
 	})
+	s.forgetSchedules()
 	if err != nil {
 		return Schedule{}, err
 	}
@@ -248,31 +249,31 @@ func (s *Service) SetCalendarDay(ctx context.Context, p auth.Principal, orgID in
 
 // scheduleFor finds the schedule that covers an organisation path: the nearest one at or above it.
 func (s *Service) scheduleFor(ctx context.Context, orgPath string) (Schedule, bool, error) {
-	rows, err := s.db.Query(ctx, `SELECT s.id, s.org_id, s.starts_on, s.skip_weekends, o.path FROM quiz_schedules s
-		JOIN orgs o ON o.id = s.org_id`)
+	all, err := s.allSchedules(ctx)
 	if err != nil {
 		return Schedule{}, false, err
 	}
-	defer rows.Close()
 	var best Schedule
 	found := false
-	for rows.Next() {
-		var sc Schedule
-		if err := rows.Scan(&sc.ID, &sc.OrgID, &sc.StartsOn, &sc.SkipWeekends, &sc.path); err != nil {
-			return best, false, err
-		}
+	for _, sc := range all {
 		if strings.HasPrefix(orgPath, sc.path) && len(sc.path) > len(best.path) {
 			best, found = sc, true
 		}
 	}
-	return best, found, rows.Err()
+	return best, found, nil
 }
 
 // dayOf returns the chosen question of a date, choosing it (and every unchosen day since the last
 // choice) when nobody has asked yet. The choice is stored, so it is made once and survives restarts.
 func (s *Service) dayOf(ctx context.Context, sc Schedule, day db.Date) (Day, error) {
+	if d, ok := s.cachedDay(sc, day); ok {
+		return d, nil
+	}
 	d := Day{Day: day}
 	err := s.db.QueryRow(ctx, "SELECT question_id, pinned, cycle FROM quiz_days WHERE schedule_id = ? AND day = ?", sc.ID, day).Scan(&d.QuestionID, &d.Pinned, &d.Cycle)
+	if err == nil {
+		s.rememberDay(sc, d)
+	}
 	if err == nil || !errs.Is(err, errs.NotFound) {
 		return d, err
 	}
@@ -284,6 +285,9 @@ func (s *Service) dayOf(ctx context.Context, sc Schedule, day db.Date) (Day, err
 		d, err = materialise(tx, sc, day)
 		return err
 	})
+	if err == nil {
+		s.rememberDay(sc, d)
+	}
 	return d, err
 }
 

@@ -52,6 +52,7 @@ func (s *Service) ScheduleTx(tx *db.Tx, orgID int64, starts db.Date, pool []int6
 		}
 		days = append(days, x)
 	}
+	tx.AfterCommit(s.forgetSchedules)
 	return id, days, s.trail.Append(tx, audit.Event{Action: "quiz.schedule", ObjectType: "quiz_schedule", ObjectID: id})
 }
 
