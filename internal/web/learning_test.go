@@ -108,6 +108,14 @@ func TestLearningAPIContract(t *testing.T) {
 		if r := member.get("/api/v1/daily-question"); !strings.Contains(r.body, `"answered":true`) || !strings.Contains(r.body, "explanation") {
 			t.Fatalf("after answering: %s", r.body)
 		}
+		// The answer limit: 5 at once (2 used above), then 429 — before any database work.
+		codes := []int{}
+		for i := 0; i < 4; i++ {
+			codes = append(codes, member.sendJSON("POST", "/api/v1/daily-question/answer", map[string]any{"question_id": q.ID, "answer": []string{"A"}}).status)
+		}
+		if fmt.Sprint(codes) != "[409 409 409 429]" {
+			t.Fatalf("answer limit: %v", codes)
+		}
 		// The read limit: a burst, then 429 with a plain message and Retry-After.
 		var last resp
 		for i := 0; i < 40; i++ {
