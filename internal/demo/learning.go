@@ -12,7 +12,7 @@ import (
 )
 
 // The 每日一题 demo: a small bank on the 支部工作条例 (each question marked 示例, with its article), written
-// by the demo administrator and published after review by the demo officer; a schedule at the work
+// by a 工委 officer and published after review by the demo administrator; a schedule at the work
 // committee that began two weeks ago; and answers of some members on past days (not today's, and none
 // by demo_member today, so the question of the day is still open to try).
 func init() { extras = append(extras, extra{name: "learning", load: loadLearning}) }
@@ -57,14 +57,17 @@ var demoQuestions = []demoQuestion{
 }
 
 func loadLearning(tx *db.Tx, p *wire.Platform, res *Result, r *mrand.Rand, today time.Time) error {
-	var author, reviewer int64
-	if err := tx.QueryRow("SELECT id FROM users WHERE username = 'demo_admin'").Scan(&author); err != nil {
+	// The bank is written by a party-affairs officer of the 工委 (an account whose password is never
+	// shown: it only authors) and reviewed by demo_admin, so demo_admin can review the last draft too.
+	author, err := p.Auth.CreateUserTx(tx, auth.NewUser{Username: "demo_editor", Password: Password(), Role: auth.BranchOfficer, OrgID: res.RootID})
+	if err != nil {
 		return err
 	}
-	if err := tx.QueryRow("SELECT id FROM users WHERE username = 'demo_officer'").Scan(&reviewer); err != nil {
+	var reviewer int64
+	if err := tx.QueryRow("SELECT id FROM users WHERE username = 'demo_admin'").Scan(&reviewer); err != nil {
 		return err
 	}
-	by := auth.Principal{UserID: author, Username: "demo_admin", Role: auth.OrgAdmin, OrgID: res.RootID}
+	by := auth.Principal{UserID: author, Username: "demo_editor", Role: auth.BranchOfficer, OrgID: res.RootID}
 	var pool []int64
 	for i, q := range demoQuestions {
 		ans, _ := json.Marshal(q.answer)
