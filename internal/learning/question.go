@@ -18,6 +18,7 @@ import (
 	"github.com/dangjian/dangjian/internal/platform/clock"
 	"github.com/dangjian/dangjian/internal/platform/db"
 	"github.com/dangjian/dangjian/internal/platform/errs"
+	"github.com/dangjian/dangjian/internal/platform/pii"
 )
 
 // Kind is a question's form.
@@ -113,6 +114,14 @@ type Service struct {
 func NewService(d *db.DB, a *auth.Service, t *audit.Trail, c clock.Clock) *Service {
 	return &Service{db: d, auth: a, trail: t, clock: c, shuf: []byte("dangjian.learning.shuffle.v1"),
 		AnswerLimit: NewLimiter(c, 5, 12*time.Second), ReadLimit: NewLimiter(c, 30, 2*time.Second)}
+}
+
+// UseShuffleKey derives the key of the per-member option order from the deployment's data key, so the
+// order is stable across restarts and cannot be computed by someone who read the source.
+func (s *Service) UseShuffleKey(k pii.Key) {
+	if k.Valid() {
+		s.shuf = []byte(k.Lookup("learning.shuffle.v1"))
+	}
 }
 
 // StemKey is a stem reduced for duplicate detection: letters and digits only, full-width folded to

@@ -35,8 +35,9 @@ func New(d *db.DB, key audit.Key, dataKey pii.Key, clk clock.Clock) *Platform {
 	o := org.NewService(d, a, trail, clk)
 	o.UseDataKey(dataKey)
 	n := notify.NewService(d, trail, clk)
-	return &Platform{DB: d, Clock: clk, Trail: trail, Auth: a, Orgs: o, Notify: n,
-		Learning: learning.NewService(d, a, trail, clk)}
+	lrn := learning.NewService(d, a, trail, clk)
+	lrn.UseShuffleKey(dataKey)
+	return &Platform{DB: d, Clock: clk, Trail: trail, Auth: a, Orgs: o, Notify: n, Learning: lrn}
 }
 
 // RegisterJobs registers the capabilities' scheduled work (reminders, escalations) on s. The platform's
