@@ -114,6 +114,7 @@ func (s *Server) routes() {
 	s.notificationRoutes()
 	s.fileRoutes()
 	s.readingRoutes()
+	s.learningRoutes()
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) { s.fail(w, r, errNotFound) })
 }
 

@@ -7,6 +7,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/dangjian/dangjian/internal/learning"
 	"github.com/dangjian/dangjian/internal/notify"
 	"github.com/dangjian/dangjian/internal/org"
 	"github.com/dangjian/dangjian/internal/platform/audit"
@@ -26,10 +27,12 @@ type Platform struct {
 	Trail           *audit.Trail
 	Auth            *auth.Service
 	Orgs            *org.Service
-	Notify          *notify.Service
-	Files           *files.Store // attachments, linked by capabilities' records
-	*files.Attacher              // Attach: upload a file before the record that links it
-	Reading         *reading.Service
+	Notify          *notify.Service // in-app notifications (reminders, escalations)
+	Files           *files.Store    // attachments, linked by capabilities' records
+	*files.Attacher                 // Attach: upload a file before the record that links it
+
+	Learning *learning.Service // 每日一题 and its question bank
+	Reading  *reading.Service  // reading rooms, books, loans and reading activities (书香机关)
 }
 
 // New wires the services on d. dataKey seals personal data on the roster (ID and phone numbers); it is
@@ -41,8 +44,11 @@ func New(d *db.DB, key audit.Key, dataKey pii.Key, clk clock.Clock) *Platform {
 	o.UseDataKey(dataKey)
 	n := notify.NewService(d, trail, clk)
 	fs := files.NewStore(d, trail, clk)
-	return &Platform{DB: d, Clock: clk, Trail: trail, Auth: a, Orgs: o, Notify: n, Files: fs, Attacher: files.NewAttacher(fs, a, d),
-		Reading: reading.NewService(d, a, trail, clk, n, fs)}
+	p := &Platform{DB: d, Clock: clk, Trail: trail, Auth: a, Orgs: o, Notify: n, Files: fs, Attacher: files.NewAttacher(fs, a, d)}
+	p.Learning = learning.NewService(d, a, trail, clk)
+	p.Learning.UseShuffleKey(dataKey)
+	p.Reading = reading.NewService(d, a, trail, clk, n, fs)
+	return p
 }
 
 // RegisterJobs registers the capabilities' scheduled work (reminders, escalations) on s. The platform's
