@@ -6,6 +6,7 @@ package wire
 import (
 	"github.com/dangjian/dangjian/internal/notify"
 	"github.com/dangjian/dangjian/internal/org"
+	"github.com/dangjian/dangjian/internal/orglife"
 	"github.com/dangjian/dangjian/internal/platform/audit"
 	"github.com/dangjian/dangjian/internal/platform/auth"
 	"github.com/dangjian/dangjian/internal/platform/clock"
@@ -25,6 +26,8 @@ type Platform struct {
 	Notify          *notify.Service
 	Files           *files.Store // attachments, linked by capabilities' records
 	*files.Attacher              // Attach: upload a file before the record that links it
+
+	Meetings *orglife.Service // records of organisational life (三会一课 …); listeners join via OnHeld
 }
 
 // New wires the services on d. dataKey seals personal data on the roster (ID and phone numbers); it is
@@ -36,7 +39,9 @@ func New(d *db.DB, key audit.Key, dataKey pii.Key, clk clock.Clock) *Platform {
 	o.UseDataKey(dataKey)
 	n := notify.NewService(d, trail, clk)
 	fs := files.NewStore(d, trail, clk)
-	return &Platform{DB: d, Clock: clk, Trail: trail, Auth: a, Orgs: o, Notify: n, Files: fs, Attacher: files.NewAttacher(fs, a, d)}
+	p := &Platform{DB: d, Clock: clk, Trail: trail, Auth: a, Orgs: o, Notify: n, Files: fs, Attacher: files.NewAttacher(fs, a, d)}
+	p.Meetings = orglife.NewService(d, a, trail, clk, fs)
+	return p
 }
 
 // RegisterJobs registers the capabilities' scheduled work (reminders, escalations) on s. The platform's
