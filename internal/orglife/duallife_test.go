@@ -44,7 +44,7 @@ func TestB2_26_DualLifeReport(t *testing.T) {
 		mk(orglife.Input{OrgID: fx.b1, Kind: orglife.ThemeDay, HeldOn: "2025-09-05", Topic: "主题党日三", AttendeeIDs: ids(sec, plain)}, true)
 		mk(orglife.Input{OrgID: fx.b1, Kind: orglife.OrgLifeMeeting, HeldOn: "2025-12-10", Topic: "年度组织生活会", AttendeeIDs: ids(a, sec, plain)}, true)
 		mk(orglife.Input{OrgID: fx.b1, Kind: orglife.ThemeDay, HeldOn: "2025-11-05", Topic: "未提交", AttendeeIDs: all}, false) // a draft
-		mk(orglife.Input{OrgID: fx.b1, Kind: orglife.ThemeDay, HeldOn: "2026-01-05", Topic: "次年", AttendeeIDs: all}, true)     // another year
+		mk(orglife.Input{OrgID: fx.b1, Kind: orglife.ThemeDay, HeldOn: "2026-01-05", Topic: "次年", AttendeeIDs: all}, true)   // another year
 		mk(orglife.Input{OrgID: fx.b2, Kind: orglife.PartyLesson, HeldOn: "2025-05-20", Topic: "领导干部讲党课", LecturerID: a, AttendeeIDs: ids(e, b2m)}, true)
 
 		rep, err := fx.s.DualLife(ctx, fx.admin, fx.comm, 2025)
