@@ -107,9 +107,10 @@ type Attendance struct {
 
 // Warning is a rule that a record does not meet but that does not block it (RULES.md R0.4: "一般").
 type Warning struct {
-	RuleID string `json:"rule_id"`
-	Field  string `json:"field"`
-	Key    string `json:"key"`
+	RuleID  string `json:"rule_id"`
+	Field   string `json:"field"`
+	Key     string `json:"key"`
+	Message string `json:"message,omitempty"` // Key in the reader's language (filled by the web layer)
 }
 
 // Meeting is a record of organisational life.
