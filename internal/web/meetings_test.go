@@ -151,7 +151,7 @@ func TestMeetingsAPI(t *testing.T) {
 			t.Fatalf("correct: %d %s", r.status, r.body)
 		}
 		var vs struct{ Items []orglife.Version }
-		officer.get("/api/v1/meetings/" + id + "/versions").json(t, &vs)
+		officer.get("/api/v1/meetings/"+id+"/versions").json(t, &vs)
 		if len(vs.Items) != 4 || vs.Items[0].Record.Topic != "主题党日：学习党章" || vs.Items[3].Reason != "主题表述更正" {
 			t.Errorf("versions: %+v", vs.Items)
 		}
