@@ -225,15 +225,18 @@ func (s *Service) Candidates(ctx context.Context, p auth.Principal, orgID int64,
 	if err := s.auth.Authorize(ctx, p, auth.ReadBusiness, auth.Target{OrgID: orgID}); err != nil {
 		return nil, err
 	}
-	r := dbReader{ctx, s.db}
-	o, err := loadOrg(r, orgID)
-	if err != nil {
-		return nil, err
-	}
 	if !kind.Valid() {
 		kind = GeneralMeeting
 	}
-	exp, err := expectedOn(r, o, kind, day)
+	return expected(dbReader{ctx, s.db}, orgID, kind, day)
+}
+
+func expected(q reader, orgID int64, kind Kind, day time.Time) ([]Attendance, error) {
+	o, err := loadOrg(q, orgID)
+	if err != nil {
+		return nil, err
+	}
+	exp, err := expectedOn(q, o, kind, day)
 	if err != nil {
 		return nil, err
 	}
@@ -242,4 +245,9 @@ func (s *Service) Candidates(ctx context.Context, p auth.Principal, orgID int64,
 		out = append(out, Attendance{MemberID: id, Name: exp[id].Name, LeadingCadre: exp[id].LeadingCadre})
 	}
 	return out, nil
+}
+
+// ExpectedTx is Candidates inside a write transaction, without authorization (the demo loader).
+func (s *Service) ExpectedTx(tx *db.Tx, orgID int64, kind Kind, day time.Time) ([]Attendance, error) {
+	return expected(tx, orgID, kind, day)
 }

@@ -177,6 +177,9 @@ func rank(k org.PostKind) int {
 	return 2
 }
 
+// MinCommittee is the smallest branch committee (A3.1: 3–5 members, as a rule at most 7).
+const MinCommittee = 3
+
 // expectedOn is who was expected at a record of kind held by o on day, with the committee when the kind
 // has one (committee meetings, and democratic life meetings of a committee).
 func expectedOn(tx reader, o orgRow, kind Kind, day time.Time) (map[int64]person, error) {
@@ -185,6 +188,11 @@ func expectedOn(tx reader, o orgRow, kind Kind, day time.Time) (map[int64]person
 		com, err := committeeOn(tx, o.ID, day)
 		if err != nil {
 			return nil, err
+		}
+		if kind == CommitteeMeeting && len(com) < MinCommittee {
+			// A secretary (and a deputy) alone are not a committee (A3.1: 正式党员不足7人 → 1 书记,
+			// 1 副书记 if necessary; a committee has 3–5 members).
+			return map[int64]person{}, nil
 		}
 		all, err := membersOn(tx, o.Path, day)
 		if err != nil {
