@@ -21,7 +21,7 @@ import (
 // fixture: a committee with two branches (b1 with a cell), members added straight into the roster, and
 // posts assigned through the organisations service.
 type fixture struct {
-	t        *testing.T
+	t        testing.TB
 	d        *db.DB
 	clk      *clock.Fake
 	p        *wire.Platform
@@ -37,7 +37,7 @@ type fixture struct {
 
 var now0 = time.Date(2026, 3, 10, 9, 0, 0, 0, clock.Shanghai)
 
-func newFixture(t *testing.T, d *db.DB) *fixture {
+func newFixture(t testing.TB, d *db.DB) *fixture {
 	t.Helper()
 	key, err := audit.GenerateKey()
 	if err != nil {
