@@ -127,6 +127,21 @@ func loadMeetings(tx *db.Tx, p *wire.Platform, res *Result, r *mrand.Rand, today
 		if ld.err != nil {
 			return ld.err
 		}
+		// The diligent and average branches enter this year's plan: a theme day each month, a lesson
+		// each quarter, the organisational life meeting in December.
+		if i%3 < 2 {
+			var items []orglife.PlanItem
+			for m := 1; m <= 12; m++ {
+				items = append(items, orglife.PlanItem{Month: m, Kind: orglife.ThemeDay, Topic: themes[(m+i)%len(themes)]})
+				if m%3 == 0 {
+					items = append(items, orglife.PlanItem{Month: m, Kind: orglife.PartyLesson, Topic: lessons[(m+i)%len(lessons)]})
+				}
+			}
+			items = append(items, orglife.PlanItem{Month: 12, Kind: orglife.OrgLifeMeeting, Topic: "年度组织生活会"})
+			if err := ld.s.SavePlanTx(tx, b.id, today.Year(), items); err != nil {
+				return err
+			}
+		}
 	}
 	// Each organ holds its all-member meeting (B2 第二十六条) — most of them, once.
 	rows, err := tx.Query("SELECT id FROM orgs WHERE kind = 'committee' AND dissolved_on IS NULL ORDER BY id")

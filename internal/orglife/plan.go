@@ -74,37 +74,40 @@ func (s *Service) SavePlan(ctx context.Context, p auth.Principal, orgID int64, y
 	if err := f.Err(); err != nil {
 		return Plan{}, err
 	}
-	err := s.db.Write(ctx, func(tx *db.Tx) error {
-		o, err := loadOrg(tx, orgID)
-		if err != nil {
-			return err
-		}
-		for _, it := range items {
-			if !it.Kind.HeldBy(o.Kind) {
-				return invalid("items", "meetings.kind.org")
-			}
-		}
-		before, err := planItems(tx, orgID, year)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.Exec("DELETE FROM meeting_plans WHERE org_id = ? AND year = ?", orgID, year); err != nil {
-			return err
-		}
-		now := db.Millis(s.clock.Now())
-		for _, it := range items {
-			if _, err := tx.Exec("INSERT INTO meeting_plans(org_id, year, month, kind, topic, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-				orgID, year, it.Month, string(it.Kind), it.Topic, now); err != nil {
-				return err
-			}
-		}
-		return s.trail.Append(tx, audit.Event{Action: "meeting.plan", ObjectType: "org", ObjectID: orgID, Before: before, After: items,
-			Detail: "year=" + strconv.Itoa(year)})
-	})
+	err := s.db.Write(ctx, func(tx *db.Tx) error { return s.SavePlanTx(tx, orgID, year, items) })
 	if err != nil {
 		return Plan{}, err
 	}
 	return s.Plan(ctx, p, orgID, year)
+}
+
+// SavePlanTx replaces a plan inside tx, for callers that have authorized and validated (the demo).
+func (s *Service) SavePlanTx(tx *db.Tx, orgID int64, year int, items []PlanItem) error {
+	o, err := loadOrg(tx, orgID)
+	if err != nil {
+		return err
+	}
+	for _, it := range items {
+		if !it.Kind.HeldBy(o.Kind) {
+			return invalid("items", "meetings.kind.org")
+		}
+	}
+	before, err := planItems(tx, orgID, year)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.Exec("DELETE FROM meeting_plans WHERE org_id = ? AND year = ?", orgID, year); err != nil {
+		return err
+	}
+	now := db.Millis(s.clock.Now())
+	for _, it := range items {
+		if _, err := tx.Exec("INSERT INTO meeting_plans(org_id, year, month, kind, topic, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+			orgID, year, it.Month, string(it.Kind), it.Topic, now); err != nil {
+			return err
+		}
+	}
+	return s.trail.Append(tx, audit.Event{Action: "meeting.plan", ObjectType: "org", ObjectID: orgID, Before: before, After: items,
+		Detail: "year=" + strconv.Itoa(year)})
 }
 
 func planItems(q reader, orgID int64, year int) ([]PlanItem, error) {
