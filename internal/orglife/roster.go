@@ -214,11 +214,7 @@ func expectedOn(tx reader, o orgRow, kind Kind, day time.Time) (map[int64]person
 		}
 		return out, nil
 	case o.Kind == org.Cell:
-		parent, err := loadOrg(tx, o.ParentID)
-		if err != nil {
-			return nil, err
-		}
-		all, err := membersOn(tx, parent.Path, day)
+		all, err := parentMembers(tx, o, day)
 		if err != nil {
 			return nil, err
 		}
@@ -230,11 +226,7 @@ func expectedOn(tx reader, o orgRow, kind Kind, day time.Time) (map[int64]person
 		return all, nil
 	case o.Kind == org.LeadingGroup:
 		// A 党组's members come from the organ's tree (its parent committee).
-		parent, err := loadOrg(tx, o.ParentID)
-		if err != nil {
-			return nil, err
-		}
-		all, err := membersOn(tx, parent.Path, day)
+		all, err := parentMembers(tx, o, day)
 		if err != nil {
 			return nil, err
 		}
@@ -254,6 +246,16 @@ func expectedOn(tx reader, o orgRow, kind Kind, day time.Time) (map[int64]person
 		return all, nil
 	}
 	return membersOn(tx, o.Path, day)
+}
+
+// parentMembers lists the members on day of the organisation o belongs to (a cell's branch, a leading
+// group's committee).
+func parentMembers(tx reader, o orgRow, day time.Time) (map[int64]person, error) {
+	parent, err := loadOrg(tx, o.ParentID)
+	if err != nil {
+		return nil, err
+	}
+	return membersOn(tx, parent.Path, day)
 }
 
 // sortedIDs lists the keys of m in order (stable output for attendance lists).
