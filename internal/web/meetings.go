@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"net/http"
@@ -156,7 +157,13 @@ func (s *Server) apiMeetingStep(w http.ResponseWriter, r *http.Request, p auth.P
 	var body struct {
 		Reason string `json:"reason"`
 	}
-	if r.ContentLength != 0 {
+	// The body is optional (only withdraw takes a reason): an empty one is no body at all.
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+	if err != nil {
+		return errBadJSON
+	}
+	if len(bytes.TrimSpace(raw)) > 0 {
+		r.Body = io.NopCloser(bytes.NewReader(raw))
 		if err := readJSON(r, &body); err != nil {
 			return err
 		}
