@@ -28,10 +28,11 @@ type PlanCell struct {
 	Planned int      `json:"planned"`
 	Held    int      `json:"held"`
 	Topics  []string `json:"topics,omitempty"`
+	Ended   bool     `json:"ended"` // the month is over
 }
 
-// Short reports whether fewer were held than planned.
-func (c PlanCell) Short() bool { return c.Held < c.Planned }
+// Short reports whether fewer were held than planned in a month that is over.
+func (c PlanCell) Short() bool { return c.Ended && c.Held < c.Planned }
 
 // PlanRow is one kind across the twelve months.
 type PlanRow struct {
@@ -174,8 +175,15 @@ func (s *Service) Plan(ctx context.Context, p auth.Principal, orgID int64, year 
 	if err := hrows.Err(); err != nil {
 		return Plan{}, err
 	}
+	today := time.Now()
+	if s.clock != nil {
+		today = s.clock.Now()
+	}
 	for _, k := range Kinds {
 		if r := rows[k]; r != nil {
+			for m := range r.Months {
+				r.Months[m].Ended = !time.Date(year, time.Month(m+2), 1, 0, 0, 0, 0, today.Location()).After(today)
+			}
 			pl.Rows = append(pl.Rows, *r)
 		}
 	}
