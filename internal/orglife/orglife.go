@@ -1,6 +1,12 @@
 // Package orglife is the small contract between the records of organisational life (internal/meeting)
 // and what judges them (internal/compliance): the kinds of record and the facts a record contributes
 // once it counts. Neither side imports the other; cmd/dangjian's wiring (internal/wire) connects them.
+//
+// The package also keeps the records themselves (meeting.go, write.go, read.go): 三会一课 and the other
+// kinds, checked against the roster and the posts on the day they were held (RULES.md §A2, R0.3),
+// draft → submitted → locked with every version kept (docs/decisions/0003-meeting-records.md); the
+// branches' annual plans (plan.go) and the leading cadres' dual-life report (duallife.go, §B2). Every
+// write that changes what a record contributes calls the registered Listeners in its transaction.
 package orglife
 
 import "github.com/dangjian/dangjian/internal/platform/db"

@@ -115,6 +115,7 @@ func (s *Server) routes() {
 	s.fileRoutes()
 	s.readingRoutes()
 	s.learningRoutes()
+	s.meetingRoutes()
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) { s.fail(w, r, errNotFound) })
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/dangjian/dangjian/internal/learning"
 	"github.com/dangjian/dangjian/internal/notify"
 	"github.com/dangjian/dangjian/internal/org"
+	"github.com/dangjian/dangjian/internal/orglife"
 	"github.com/dangjian/dangjian/internal/platform/audit"
 	"github.com/dangjian/dangjian/internal/platform/auth"
 	"github.com/dangjian/dangjian/internal/platform/clock"
@@ -31,6 +32,7 @@ type Platform struct {
 	Files           *files.Store    // attachments, linked by capabilities' records
 	*files.Attacher                 // Attach: upload a file before the record that links it
 
+	Meetings *orglife.Service  // records of organisational life (三会一课 …); listeners join via OnHeld
 	Learning *learning.Service // 每日一题 and its question bank
 	Reading  *reading.Service  // reading rooms, books, loans and reading activities (书香机关)
 }
@@ -45,6 +47,7 @@ func New(d *db.DB, key audit.Key, dataKey pii.Key, clk clock.Clock) *Platform {
 	n := notify.NewService(d, trail, clk)
 	fs := files.NewStore(d, trail, clk)
 	p := &Platform{DB: d, Clock: clk, Trail: trail, Auth: a, Orgs: o, Notify: n, Files: fs, Attacher: files.NewAttacher(fs, a, d)}
+	p.Meetings = orglife.NewService(d, a, trail, clk, fs)
 	p.Learning = learning.NewService(d, a, trail, clk)
 	p.Learning.UseShuffleKey(dataKey)
 	p.Reading = reading.NewService(d, a, trail, clk, n, fs)
