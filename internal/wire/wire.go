@@ -4,6 +4,8 @@
 package wire
 
 import (
+	"context"
+
 	"github.com/dangjian/dangjian/internal/notify"
 	"github.com/dangjian/dangjian/internal/org"
 	"github.com/dangjian/dangjian/internal/platform/audit"
@@ -13,6 +15,7 @@ import (
 	"github.com/dangjian/dangjian/internal/platform/files"
 	"github.com/dangjian/dangjian/internal/platform/jobs"
 	"github.com/dangjian/dangjian/internal/platform/pii"
+	"github.com/dangjian/dangjian/internal/rectify"
 )
 
 // Platform is every service, wired.
@@ -23,8 +26,9 @@ type Platform struct {
 	Auth            *auth.Service
 	Orgs            *org.Service
 	Notify          *notify.Service
-	Files           *files.Store // attachments, linked by capabilities' records
-	*files.Attacher              // Attach: upload a file before the record that links it
+	Files           *files.Store     // attachments, linked by capabilities' records
+	*files.Attacher                  // Attach: upload a file before the record that links it
+	Rectify         *rectify.Service // rectification ledger (整改台账)
 }
 
 // New wires the services on d. dataKey seals personal data on the roster (ID and phone numbers); it is
@@ -36,10 +40,15 @@ func New(d *db.DB, key audit.Key, dataKey pii.Key, clk clock.Clock) *Platform {
 	o.UseDataKey(dataKey)
 	n := notify.NewService(d, trail, clk)
 	fs := files.NewStore(d, trail, clk)
-	return &Platform{DB: d, Clock: clk, Trail: trail, Auth: a, Orgs: o, Notify: n, Files: fs, Attacher: files.NewAttacher(fs, a, d)}
+	return &Platform{DB: d, Clock: clk, Trail: trail, Auth: a, Orgs: o, Notify: n, Files: fs, Attacher: files.NewAttacher(fs, a, d),
+		Rectify: rectify.NewService(d, a, trail, clk, n, fs)}
 }
 
 // RegisterJobs registers the capabilities' scheduled work (reminders, escalations) on s. The platform's
 // own housekeeping (checkpoints, pruning) is registered by the command.
 func (p *Platform) RegisterJobs(s *jobs.Scheduler) {
+	s.Every(rectify.EscalateJob, rectify.EscalateEvery, func(ctx context.Context, _ jobs.Job) error {
+		_, err := p.Rectify.EscalateOverdue(ctx)
+		return err
+	})
 }
