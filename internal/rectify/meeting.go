@@ -76,7 +76,7 @@ func (s *Service) RecordMeeting(ctx context.Context, p auth.Principal, n NewMeet
 		}
 	}
 	if len(diffs) == 0 {
-		f.Add("difficulties", "rectify.meeting.difficulties")
+		f.Add("difficulties", "rectify.meeting.difficulties_required")
 	}
 	today := db.DateOf(clock.Today(s.clock))
 	held := today
@@ -90,7 +90,7 @@ func (s *Service) RecordMeeting(ctx context.Context, p auth.Principal, n NewMeet
 		held = db.DateOf(t)
 	}
 	if len(n.Decisions) == 0 {
-		f.Add("decisions", "rectify.meeting.decisions")
+		f.Add("decisions", "rectify.meeting.decisions_required")
 	}
 	if len(n.Decisions) > 50 {
 		f.Add("decisions", "rectify.findings.too_many")

@@ -349,3 +349,40 @@ func (s *Service) List(ctx context.Context, p auth.Principal, f Filter) ([]Item,
 	rows.Close()
 	return out, total, implementing(s.pool(ctx), out)
 }
+
+// Options are the organisations a form offers the caller: supervisors (the 工委 in their subtree),
+// responsible organisations (党组, 党委) and implementing organisations (everything else below).
+type Options struct {
+	Supervisors  []OrgRef `json:"supervisors"`
+	Responsible  []OrgRef `json:"responsible"`
+	Implementing []OrgRef `json:"implementing"`
+}
+
+// FormOptions lists the live organisations of the caller's subtree by the part they may play.
+func (s *Service) FormOptions(ctx context.Context, p auth.Principal) (Options, error) {
+	if err := s.auth.Authorize(ctx, p, auth.WriteBusiness, auth.Target{OrgID: p.OrgID}); err != nil {
+		return Options{}, err
+	}
+	rows, err := s.db.Query(ctx, "SELECT id, name, kind FROM orgs WHERE path LIKE ? AND dissolved_on IS NULL ORDER BY path LIMIT 2000", p.OrgPath+"%")
+	if err != nil {
+		return Options{}, err
+	}
+	defer rows.Close()
+	var o Options
+	for rows.Next() {
+		var r OrgRef
+		var kind string
+		if err := rows.Scan(&r.ID, &r.Name, &kind); err != nil {
+			return Options{}, err
+		}
+		switch kind {
+		case "work_committee":
+			o.Supervisors = append(o.Supervisors, r)
+			continue
+		case "committee", "leading_group":
+			o.Responsible = append(o.Responsible, r)
+		}
+		o.Implementing = append(o.Implementing, r)
+	}
+	return o, rows.Err()
+}

@@ -34,6 +34,7 @@ var navEntries = []navEntry{
 	{"nav.section.branches", "nav.transfers", func(p auth.Principal) string { return "/orgs/" + strconv.FormatInt(p.OrgID, 10) + "/transfers" }, auth.ReadBusiness},
 	{"nav.section.branches", "orgs.checks_subtree_title", func(p auth.Principal) string { return "/orgs/" + strconv.FormatInt(p.OrgID, 10) + "/checks" }, auth.ReadBusiness},
 	{"nav.section.branches", "stats.nav", func(p auth.Principal) string { return "/orgs/" + strconv.FormatInt(p.OrgID, 10) + "/stats" }, auth.ReadBusiness},
+	{"nav.section.rectify", "rectify.nav", func(auth.Principal) string { return "/rectifications" }, auth.ReadBusiness},
 	{"nav.section.system", "nav.users", func(auth.Principal) string { return "/admin/users" }, auth.ManageUsers},
 	{"nav.section.system", "nav.security", func(auth.Principal) string { return "/security" }, auth.ManageSecurity},
 	{"nav.section.system", "nav.audit", func(auth.Principal) string { return "/audit" }, auth.ReadAudit},

@@ -113,6 +113,7 @@ func (s *Server) routes() {
 	s.statsRoutes()
 	s.notificationRoutes()
 	s.fileRoutes()
+	s.rectifyRoutes()
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) { s.fail(w, r, errNotFound) })
 }
 
