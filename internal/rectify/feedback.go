@@ -128,39 +128,9 @@ func (s *Service) RecordFeedback(ctx context.Context, p auth.Principal, n NewFee
 	}
 	var id int64
 	err := s.db.Write(ctx, func(tx *db.Tx) error {
-		head := NewItem{ResponsibleOrgID: n.ResponsibleOrgID, SupervisorOrgID: n.SupervisorOrgID}
-		if err := checkOrgs(tx, &head, f); err != nil {
-			return err
-		}
-		if len(f) == 0 {
-			var err error
-			if id, err = s.insertFeedback(tx, p, n, on); err != nil {
-				return err
-			}
-		}
-		for k := range n.Findings {
-			item := n.item(k)
-			item.feedbackID = id
-			sub := errs.Fields{}
-			s.check(&item, sub)
-			if err := checkOrgs(tx, &item, sub); err != nil {
-				return err
-			}
-			for field, key := range sub {
-				if field == "responsible_org_id" || field == "supervisor_org_id" {
-					f.Add(field, key)
-					continue
-				}
-				f.Add(fmt.Sprintf("findings.%d.%s", k+1, field), key)
-			}
-			if len(f) > 0 {
-				continue
-			}
-			if _, err := s.createTx(tx, p, item, errs.Fields{}); err != nil {
-				return err
-			}
-		}
-		return f.Err()
+		var err error
+		id, err = s.feedbackTx(tx, p, n, on, f)
+		return err
 	})
 	if err != nil {
 		return Feedback{}, err
@@ -253,3 +223,51 @@ func (s *Service) ListFeedbacks(ctx context.Context, p auth.Principal, orgID int
 
 // errRollback ends a transaction whose work must not be kept (dry run, all-or-nothing refusal).
 var errRollback = errors.New("rectify: roll back")
+
+// RecordFeedbackTx records a feedback document with its findings inside the caller's transaction (the
+// demo loader): the same checks as RecordFeedback, the caller's scope checked by path.
+func (s *Service) RecordFeedbackTx(tx *db.Tx, p auth.Principal, n NewFeedback) (int64, error) {
+	f := errs.Fields{}
+	on := s.checkHeader(&n, f)
+	if err := s.authorizeTx(tx, p, n.SupervisorOrgID); err != nil {
+		return 0, err
+	}
+	return s.feedbackTx(tx, p, n, on, f)
+}
+
+func (s *Service) feedbackTx(tx *db.Tx, p auth.Principal, n NewFeedback, on db.Date, f errs.Fields) (int64, error) {
+	var id int64
+	head := NewItem{ResponsibleOrgID: n.ResponsibleOrgID, SupervisorOrgID: n.SupervisorOrgID}
+	if err := checkOrgs(tx, &head, f); err != nil {
+		return 0, err
+	}
+	if len(f) == 0 {
+		var err error
+		if id, err = s.insertFeedback(tx, p, n, on); err != nil {
+			return 0, err
+		}
+	}
+	for k := range n.Findings {
+		item := n.item(k)
+		item.feedbackID, item.on = id, on // a document's findings are recorded as of its date
+		sub := errs.Fields{}
+		s.check(&item, sub)
+		if err := checkOrgs(tx, &item, sub); err != nil {
+			return 0, err
+		}
+		for field, key := range sub {
+			if field == "responsible_org_id" || field == "supervisor_org_id" {
+				f.Add(field, key)
+				continue
+			}
+			f.Add(fmt.Sprintf("findings.%d.%s", k+1, field), key)
+		}
+		if len(f) > 0 {
+			continue
+		}
+		if _, err := s.createTx(tx, p, item, errs.Fields{}); err != nil {
+			return 0, err
+		}
+	}
+	return id, f.Err()
+}

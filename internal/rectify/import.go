@@ -122,7 +122,7 @@ func (s *Service) ImportFeedback(ctx context.Context, p auth.Principal, header N
 			ff, rowErrs := parseRow(row, names)
 			header.Findings[k] = ff
 			item := header.item(k)
-			item.feedbackID = id
+			item.feedbackID, item.on = id, on
 			sub := errs.Fields{}
 			s.check(&item, sub)
 			if err := checkOrgs(tx, &item, sub); err != nil {

@@ -104,61 +104,9 @@ func (s *Service) RecordMeeting(ctx context.Context, p auth.Principal, n NewMeet
 	}
 	var id int64
 	err := s.db.Write(ctx, func(tx *db.Tx) error {
-		head := NewItem{SupervisorOrgID: n.OrgID}
-		if err := checkOrgs(tx, &head, f); err != nil {
-			return err
-		}
-		if v, ok := f["supervisor_org_id"]; ok {
-			delete(f, "supervisor_org_id")
-			f.Add("org_id", v)
-		}
-		if len(f) == 0 {
-			var err error
-			id, err = tx.Insert(`INSERT INTO rectify_meetings(title, held_on, location, org_id, difficulties, summary, created_by, created_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, n.Title, held, n.Location, n.OrgID, strings.Join(diffs, "\n"), n.Summary, p.UserID, db.Millis(s.clock.Now()))
-			if err != nil {
-				return err
-			}
-			if err := s.trail.Append(tx, audit.Event{Action: "rectify.meeting", ObjectType: "rectification_meeting", ObjectID: id,
-				After:  map[string]any{"title": n.Title, "held_on": held.String(), "difficulties": diffs, "decisions": len(n.Decisions)},
-				Detail: "seed §4 集中会办"}); err != nil {
-				return err
-			}
-		}
-		for k, d := range n.Decisions {
-			item := NewItem{Title: firstRunes(d.Decision, 60), Finding: d.Decision, Category: d.Difficulty,
-				Source: SourceCoordinationMeeting, SourceRef: fmt.Sprintf("%s 第%d项", n.Title, k+1),
-				ResponsibleOrgID: d.ResponsibleOrgID, ImplementingIDs: d.ImplementingIDs, SupervisorOrgID: n.OrgID,
-				ResponsiblePerson: d.Owner, DueOn: d.DueOn, meetingID: id, on: held}
-			if id != 0 {
-				item.sourceLink = "/rectifications/meetings/" + strconv.FormatInt(id, 10)
-			}
-			sub := errs.Fields{}
-			s.check(&item, sub)
-			if err := checkOrgs(tx, &item, sub); err != nil {
-				return err
-			}
-			for field, key := range sub {
-				switch field {
-				case "finding", "title":
-					field = "decision"
-				case "category":
-					field = "difficulty"
-				case "responsible_person":
-					field = "owner"
-				case "supervisor_org_id":
-					continue
-				}
-				f.Add(fmt.Sprintf("decisions.%d.%s", k+1, field), key)
-			}
-			if len(f) > 0 {
-				continue
-			}
-			if _, err := s.createTx(tx, p, item, errs.Fields{}); err != nil {
-				return err
-			}
-		}
-		return f.Err()
+		var err error
+		id, err = s.meetingTx(tx, p, n, diffs, held, f)
+		return err
 	})
 	if err != nil {
 		return Meeting{}, err
@@ -234,4 +182,72 @@ func (s *Service) ListMeetings(ctx context.Context, p auth.Principal, orgID int6
 		out = append(out, ms)
 	}
 	return out, rows.Err()
+}
+
+func (s *Service) meetingTx(tx *db.Tx, p auth.Principal, n NewMeeting, diffs []string, held db.Date, f errs.Fields) (int64, error) {
+	var id int64
+	head := NewItem{SupervisorOrgID: n.OrgID}
+	if err := checkOrgs(tx, &head, f); err != nil {
+		return 0, err
+	}
+	if v, ok := f["supervisor_org_id"]; ok {
+		delete(f, "supervisor_org_id")
+		f.Add("org_id", v)
+	}
+	if len(f) == 0 {
+		var err error
+		id, err = tx.Insert(`INSERT INTO rectify_meetings(title, held_on, location, org_id, difficulties, summary, created_by, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, n.Title, held, n.Location, n.OrgID, strings.Join(diffs, "\n"), n.Summary, p.UserID, db.Millis(s.clock.Now()))
+		if err != nil {
+			return 0, err
+		}
+		if err := s.trail.Append(tx, audit.Event{Action: "rectify.meeting", ObjectType: "rectification_meeting", ObjectID: id,
+			After:  map[string]any{"title": n.Title, "held_on": held.String(), "difficulties": diffs, "decisions": len(n.Decisions)},
+			Detail: "seed §4 集中会办"}); err != nil {
+			return 0, err
+		}
+	}
+	for k, d := range n.Decisions {
+		item := NewItem{Title: firstRunes(d.Decision, 60), Finding: d.Decision, Category: d.Difficulty,
+			Source: SourceCoordinationMeeting, SourceRef: fmt.Sprintf("%s 第%d项", n.Title, k+1),
+			ResponsibleOrgID: d.ResponsibleOrgID, ImplementingIDs: d.ImplementingIDs, SupervisorOrgID: n.OrgID,
+			ResponsiblePerson: d.Owner, DueOn: d.DueOn, meetingID: id, on: held}
+		if id != 0 {
+			item.sourceLink = "/rectifications/meetings/" + strconv.FormatInt(id, 10)
+		}
+		sub := errs.Fields{}
+		s.check(&item, sub)
+		if err := checkOrgs(tx, &item, sub); err != nil {
+			return 0, err
+		}
+		for field, key := range sub {
+			switch field {
+			case "finding", "title":
+				field = "decision"
+			case "category":
+				field = "difficulty"
+			case "responsible_person":
+				field = "owner"
+			case "supervisor_org_id":
+				continue
+			}
+			f.Add(fmt.Sprintf("decisions.%d.%s", k+1, field), key)
+		}
+		if len(f) > 0 {
+			continue
+		}
+		if _, err := s.createTx(tx, p, item, errs.Fields{}); err != nil {
+			return 0, err
+		}
+	}
+	return id, f.Err()
+}
+
+// RecordMeetingTx records a meeting with its decisions inside the caller's transaction (the demo
+// loader). The input is trusted to be well-formed; organisations and items are checked as usual.
+func (s *Service) RecordMeetingTx(tx *db.Tx, p auth.Principal, n NewMeeting, held db.Date) (int64, error) {
+	if err := s.authorizeTx(tx, p, n.OrgID); err != nil {
+		return 0, err
+	}
+	return s.meetingTx(tx, p, n, n.Difficulties, held, errs.Fields{})
 }
