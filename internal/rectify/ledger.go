@@ -169,7 +169,7 @@ func (s *Service) ExportLedger(ctx context.Context, p auth.Principal, f Filter, 
 	if err != nil {
 		return err
 	}
-	if err := s.trail.Record(ctx, audit.Event{Action: "rectify.export", ObjectType: "org", ObjectID: f.OrgID,
+	if err := s.trail.Record(ctx, audit.Event{Action: "rectify.ledger_export", ObjectType: "org", ObjectID: f.OrgID,
 		Detail: fmt.Sprintf("rows=%d source=%q status=%q overdue=%t", len(rows), f.Source, f.Status, f.Overdue)}); err != nil {
 		return err
 	}
