@@ -52,13 +52,17 @@ func init() {
 			path: func(e *env, org int64) string { return fmt.Sprintf("/api/v1/rectifications?org_id=%d", org) },
 			want: map[auth.Role]int{auth.OrgAdmin: 200, auth.BranchOfficer: 200}},
 		matrixCase{name: "rectification item", method: "GET", scoped: true,
-			path: func(e *env, org int64) string { return fmt.Sprintf("/api/v1/rectifications/%d", rectifyItemFor(e, org)) },
+			path: func(e *env, org int64) string {
+				return fmt.Sprintf("/api/v1/rectifications/%d", rectifyItemFor(e, org))
+			},
 			want: map[auth.Role]int{auth.OrgAdmin: 200, auth.BranchOfficer: 200}},
 		matrixCase{name: "rectification item page", method: "GET", scoped: true,
 			path: func(e *env, org int64) string { return fmt.Sprintf("/rectifications/%d", rectifyItemFor(e, org)) },
 			want: map[auth.Role]int{auth.OrgAdmin: 200, auth.BranchOfficer: 200}},
 		matrixCase{name: "rectification ledger export", method: "GET", scoped: true,
-			path: func(e *env, org int64) string { return fmt.Sprintf("/api/v1/rectifications/ledger.xlsx?org_id=%d", org) },
+			path: func(e *env, org int64) string {
+				return fmt.Sprintf("/api/v1/rectifications/ledger.xlsx?org_id=%d", org)
+			},
 			want: map[auth.Role]int{auth.OrgAdmin: 200, auth.BranchOfficer: 200}},
 		matrixCase{name: "rectification ledger page", method: "GET", path: fixed("/rectifications"),
 			want: map[auth.Role]int{auth.OrgAdmin: 200, auth.BranchOfficer: 200}},
