@@ -59,15 +59,8 @@ const maxFindings = 500
 // checkHeader validates the document's own fields.
 func (s *Service) checkHeader(n *NewFeedback, f errs.Fields) db.Date {
 	n.Title, n.Reference, n.IssuedBy = strings.TrimSpace(n.Title), strings.TrimSpace(n.Reference), strings.TrimSpace(n.IssuedBy)
-	if !runes(n.Title, 2, 200) {
-		f.Add("title", "rectify.title.length")
-	}
-	if !runes(n.Reference, 0, 100) {
-		f.Add("reference", "rectify.source_ref.length")
-	}
-	if !runes(n.IssuedBy, 0, 100) {
-		f.Add("issued_by", "rectify.issued_by.length")
-	}
+	lengths(f, span{"title", n.Title, 2, 200, "rectify.title.length"}, span{"reference", n.Reference, 0, 100, "rectify.source_ref.length"},
+		span{"issued_by", n.IssuedBy, 0, 100, "rectify.issued_by.length"})
 	if n.Source == "" {
 		n.Source = SourceInspectionTour
 	}

@@ -130,6 +130,22 @@ func fieldErr(field, key string) error {
 	return &errs.Error{Code: errs.Unprocessable, Key: "error.validation", Fields: map[string]string{field: key}}
 }
 
+// span is a text field's length rule: between min and max characters, else key.
+type span struct {
+	field, value string
+	min, max     int
+	key          string
+}
+
+// lengths checks each span (field-level messages; the first problem of a field wins).
+func lengths(f errs.Fields, spans ...span) {
+	for _, sp := range spans {
+		if !runes(sp.value, sp.min, sp.max) {
+			f.Add(sp.field, sp.key)
+		}
+	}
+}
+
 func runes(s string, min, max int) bool {
 	n := utf8.RuneCountInString(s)
 	return n >= min && n <= max
@@ -142,29 +158,15 @@ func (s *Service) check(n *NewItem, f errs.Fields) {
 	if n.Title == "" && n.Finding != "" {
 		n.Title = firstRunes(n.Finding, 60)
 	}
-	if !runes(n.Title, 2, 200) {
-		f.Add("title", "rectify.title.length")
-	}
-	if !runes(n.Finding, 2, 4000) {
-		f.Add("finding", "rectify.finding.length")
-	}
-	if !runes(n.Category, 0, 50) {
-		f.Add("category", "rectify.category.length")
-	}
+	lengths(f, span{"title", n.Title, 2, 200, "rectify.title.length"}, span{"finding", n.Finding, 2, 4000, "rectify.finding.length"},
+		span{"category", n.Category, 0, 50, "rectify.category.length"}, span{"source_ref", n.SourceRef, 0, 200, "rectify.source_ref.length"},
+		span{"responsible_person", n.ResponsiblePerson, 0, 50, "rectify.person.length"},
+		span{"measures", n.Measures, 0, 4000, "rectify.measures.length"})
 	if n.Source == "" {
 		n.Source = SourceManual
 	}
 	if !n.Source.Valid() {
 		f.Add("source", "rectify.source.invalid")
-	}
-	if !runes(n.SourceRef, 0, 200) {
-		f.Add("source_ref", "rectify.source_ref.length")
-	}
-	if !runes(n.ResponsiblePerson, 0, 50) {
-		f.Add("responsible_person", "rectify.person.length")
-	}
-	if !runes(n.Measures, 0, 4000) {
-		f.Add("measures", "rectify.measures.length")
 	}
 	if n.ResponsibleOrgID <= 0 {
 		f.Add("responsible_org_id", validate.KeyRequired)

@@ -57,15 +57,8 @@ var Difficulties = []string{"纪检组织建设", "党务干部选配", "活动�
 func (s *Service) RecordMeeting(ctx context.Context, p auth.Principal, n NewMeeting) (Meeting, error) {
 	n.Title, n.Location, n.Summary = strings.TrimSpace(n.Title), strings.TrimSpace(n.Location), strings.TrimSpace(n.Summary)
 	f := errs.Fields{}
-	if !runes(n.Title, 2, 200) {
-		f.Add("title", "rectify.title.length")
-	}
-	if !runes(n.Location, 0, 100) {
-		f.Add("location", "rectify.location.length")
-	}
-	if !runes(n.Summary, 0, 4000) {
-		f.Add("summary", "rectify.summary.length")
-	}
+	lengths(f, span{"title", n.Title, 2, 200, "rectify.title.length"}, span{"location", n.Location, 0, 100, "rectify.location.length"},
+		span{"summary", n.Summary, 0, 4000, "rectify.summary.length"})
 	var diffs []string
 	for _, d := range n.Difficulties {
 		if d = strings.TrimSpace(d); d != "" {

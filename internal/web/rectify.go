@@ -497,6 +497,25 @@ func (s *Server) rectifyActionForm(w http.ResponseWriter, r *http.Request, p aut
 	return nil
 }
 
+// postedForm is the form page's data with the posted values (the first of each) as its Form.
+func (s *Server) postedForm(r *http.Request, p auth.Principal) (map[string]any, map[string]string, error) {
+	data, err := s.rectifyFormData(r, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := r.ParseForm(); err != nil {
+		return nil, nil, errs.Wrap(errs.Invalid, "error.invalid", err)
+	}
+	form := map[string]string{}
+	for k, v := range r.PostForm {
+		if len(v) > 0 {
+			form[k] = v[0]
+		}
+	}
+	data["Form"] = form
+	return data, form, nil
+}
+
 func (s *Server) rectifyFeedbackNewPage(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	data, err := s.rectifyFormData(r, p)
 	if err != nil {
@@ -507,20 +526,10 @@ func (s *Server) rectifyFeedbackNewPage(w http.ResponseWriter, r *http.Request, 
 }
 
 func (s *Server) rectifyFeedbackForm(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	data, err := s.rectifyFormData(r, p)
+	data, form, err := s.postedForm(r, p)
 	if err != nil {
 		return err
 	}
-	if err := r.ParseForm(); err != nil {
-		return errs.Wrap(errs.Invalid, "error.invalid", err)
-	}
-	form := map[string]string{}
-	for k, v := range r.PostForm {
-		if len(v) > 0 {
-			form[k] = v[0]
-		}
-	}
-	data["Form"] = form
 	n := rectify.NewFeedback{Title: form["title"], Source: rectify.Source(form["source"]), Reference: form["reference"],
 		IssuedBy: form["issued_by"], IssuedOn: form["issued_on"], ResponsibleOrgID: formInt(form["responsible_org_id"]),
 		SupervisorOrgID: formInt(form["supervisor_org_id"])}
@@ -589,20 +598,10 @@ func (s *Server) rectifyMeetingNewPage(w http.ResponseWriter, r *http.Request, p
 }
 
 func (s *Server) rectifyMeetingForm(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	data, err := s.rectifyFormData(r, p)
+	data, form, err := s.postedForm(r, p)
 	if err != nil {
 		return err
 	}
-	if err := r.ParseForm(); err != nil {
-		return errs.Wrap(errs.Invalid, "error.invalid", err)
-	}
-	form := map[string]string{}
-	for k, v := range r.PostForm {
-		if len(v) > 0 {
-			form[k] = v[0]
-		}
-	}
-	data["Form"] = form
 	n := rectify.NewMeeting{Title: form["title"], HeldOn: form["held_on"], Location: form["location"],
 		OrgID: formInt(form["supervisor_org_id"]), Summary: form["summary"], Difficulties: strings.Split(form["difficulties"], "\n")}
 	for _, k := range data["Rows"].([]int) {

@@ -286,6 +286,11 @@ func TestRectifyAPIContract(t *testing.T) {
 		if n, items := list(sup, fmt.Sprintf("org_id=%d&overdue=true", e.root)); n != 1 || has(items, id) || !items[0].Overdue {
 			t.Fatalf("overdue list: %d %+v", n, items)
 		}
+		// Statistics over the demo's document and meeting plus ours: 1 of 10 closed, 120 days to close.
+		st := sup.get(fmt.Sprintf("/api/v1/rectifications/stats?org_id=%d", e.root))
+		if st.status != http.StatusOK || !strings.Contains(st.body, `"all":{"key":"all","total":10,"closed":1,"closure_rate":10,"avg_days_to_close":120,"overdue":1}`) {
+			t.Fatalf("stats: %d %s", st.status, st.body)
+		}
 		// An officer of an unrelated branch sees nothing: not the item, not in their list, not acting on it.
 		if _, err := e.auth.CreateUser(t.Context(), auth.NewUser{Username: "branch_b_officer", Password: "Branch-b-2026", Role: auth.BranchOfficer, OrgID: e.branchB}); err != nil {
 			t.Fatal(err)
