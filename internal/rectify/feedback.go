@@ -155,12 +155,15 @@ func (s *Service) GetFeedback(ctx context.Context, p auth.Principal, id int64) (
 	if err != nil {
 		return Feedback{}, err
 	}
-	if err := s.auth.Authorize(ctx, p, auth.ReadBusiness, auth.Target{OrgID: fb.ResponsibleOrgID}); err != nil {
-		return Feedback{}, err
-	}
-	fb.Items, _, err = s.List(ctx, p, Filter{OrgID: fb.ResponsibleOrgID, FeedbackID: id, Limit: -1})
+	// Officers below the responsible organisation see the document through the items it gave them.
+	fb.Items, _, err = s.List(ctx, p, Filter{OrgID: p.OrgID, FeedbackID: id, Limit: -1})
 	if err != nil {
 		return Feedback{}, err
+	}
+	if len(fb.Items) == 0 {
+		if err := s.auth.Authorize(ctx, p, auth.ReadBusiness, auth.Target{OrgID: fb.ResponsibleOrgID}); err != nil {
+			return Feedback{}, err
+		}
 	}
 	// The ledger orders by deadline; a document reads in its own order.
 	sortByID(fb.Items)
@@ -198,7 +201,9 @@ func (s *Service) ListFeedbacks(ctx context.Context, p auth.Principal, orgID int
 		(SELECT COUNT(*) FROM rectify_items i WHERE i.feedback_id = f.id),
 		(SELECT COUNT(*) FROM rectify_items i WHERE i.feedback_id = f.id AND i.status = 'closed')
 		FROM rectify_feedbacks f JOIN orgs o ON o.id = f.responsible_org_id JOIN orgs so ON so.id = f.supervisor_org_id
-		WHERE o.path LIKE ? OR so.path LIKE ? ORDER BY f.issued_on DESC, f.id DESC LIMIT 100`, path+"%", path+"%")
+		WHERE o.path LIKE ? OR so.path LIKE ? OR EXISTS (SELECT 1 FROM rectify_items i JOIN rectify_item_orgs x ON x.item_id = i.id
+			JOIN orgs xo ON xo.id = x.org_id WHERE i.feedback_id = f.id AND xo.path LIKE ?)
+		ORDER BY f.issued_on DESC, f.id DESC LIMIT 100`, path+"%", path+"%", path+"%")
 	if err != nil {
 		return nil, err
 	}

@@ -160,8 +160,9 @@ func (s *Service) ListMeetings(ctx context.Context, p auth.Principal, orgID int6
 		(SELECT COUNT(*) FROM rectify_items i WHERE i.meeting_id = m.id AND i.status = 'closed')
 		FROM rectify_meetings m JOIN orgs o ON o.id = m.org_id
 		WHERE o.path LIKE ? OR EXISTS (SELECT 1 FROM rectify_items i JOIN orgs ro ON ro.id = i.responsible_org_id
-			WHERE i.meeting_id = m.id AND ro.path LIKE ?)
-		ORDER BY m.held_on DESC, m.id DESC LIMIT 100`, path+"%", path+"%")
+			WHERE i.meeting_id = m.id AND ro.path LIKE ?) OR EXISTS (SELECT 1 FROM rectify_items i JOIN rectify_item_orgs x
+			ON x.item_id = i.id JOIN orgs xo ON xo.id = x.org_id WHERE i.meeting_id = m.id AND xo.path LIKE ?)
+		ORDER BY m.held_on DESC, m.id DESC LIMIT 100`, path+"%", path+"%", path+"%")
 	if err != nil {
 		return nil, err
 	}

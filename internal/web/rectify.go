@@ -341,6 +341,9 @@ func (s *Server) rectifyLedgerPage(w http.ResponseWriter, r *http.Request, p aut
 			xq.Set(k, v)
 		}
 	}
+	if o, err := s.Rectify.FormOptions(r.Context(), p); err == nil {
+		data["FilterOrgs"] = append(o.Supervisors, o.Implementing...)
+	}
 	data["Items"], data["Total"], data["Stats"] = items, total, st
 	data["StatTables"] = []statTableR{{"org", statBars(st.ByOrg)}, {"category", statBars(st.ByCategory)}}
 	data["Feedbacks"], data["Meetings"] = fbs, mts

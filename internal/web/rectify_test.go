@@ -309,6 +309,20 @@ func TestRectifyAPIContract(t *testing.T) {
 		if r := outsider.get(fmt.Sprintf("/rectifications/%d", id)); r.status != http.StatusForbidden {
 			t.Fatalf("outsider page: %d", r.status)
 		}
+		// The demo's feedback document: the implementing branch reads it through its items; the outsider
+		// may not, and neither finds it in their lists.
+		if r := impl.get("/api/v1/rectifications/feedbacks/1"); r.status != http.StatusOK || !strings.Contains(r.body, "支部换届未按期进行") {
+			t.Fatalf("branch reading its feedback document: %d", r.status)
+		}
+		if r := outsider.get("/api/v1/rectifications/feedbacks/1"); r.status != http.StatusForbidden {
+			t.Fatalf("outsider reading the feedback document: %d", r.status)
+		}
+		if r := impl.get("/rectifications"); !strings.Contains(r.body, "/rectifications/feedbacks/1") {
+			t.Error("the branch's ledger does not list the feedback document it implements")
+		}
+		if r := outsider.get("/rectifications"); strings.Contains(r.body, "/rectifications/feedbacks/1") || strings.Contains(r.body, "/rectifications/meetings/1") {
+			t.Error("the outsider's ledger lists another organ's document or meeting")
+		}
 		// Bad input: field-level messages in the user's language, nothing written.
 		before := e.auditCount("rectify.create")
 		r := sup.sendJSON("POST", "/api/v1/rectifications", map[string]any{"finding": "x", "source": "rumour", "responsible_org_id": e.branchA,
