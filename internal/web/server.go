@@ -116,6 +116,7 @@ func (s *Server) routes() {
 	s.readingRoutes()
 	s.learningRoutes()
 	s.meetingRoutes()
+	s.rectifyRoutes()
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) { s.fail(w, r, errNotFound) })
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/dangjian/dangjian/internal/platform/jobs"
 	"github.com/dangjian/dangjian/internal/platform/pii"
 	"github.com/dangjian/dangjian/internal/reading"
+	"github.com/dangjian/dangjian/internal/rectify"
 )
 
 // Platform is every service, wired.
@@ -33,6 +34,7 @@ type Platform struct {
 	*files.Attacher                 // Attach: upload a file before the record that links it
 
 	Meetings *orglife.Service  // records of organisational life (三会一课 …); listeners join via OnHeld
+	Rectify  *rectify.Service  // rectification ledger (整改台账)
 	Learning *learning.Service // 每日一题 and its question bank
 	Reading  *reading.Service  // reading rooms, books, loans and reading activities (书香机关)
 }
@@ -48,6 +50,7 @@ func New(d *db.DB, key audit.Key, dataKey pii.Key, clk clock.Clock) *Platform {
 	fs := files.NewStore(d, trail, clk)
 	p := &Platform{DB: d, Clock: clk, Trail: trail, Auth: a, Orgs: o, Notify: n, Files: fs, Attacher: files.NewAttacher(fs, a, d)}
 	p.Meetings = orglife.NewService(d, a, trail, clk, fs)
+	p.Rectify = rectify.NewService(d, a, trail, clk, n, fs)
 	p.Learning = learning.NewService(d, a, trail, clk)
 	p.Learning.UseShuffleKey(dataKey)
 	p.Reading = reading.NewService(d, a, trail, clk, n, fs)
@@ -57,6 +60,10 @@ func New(d *db.DB, key audit.Key, dataKey pii.Key, clk clock.Clock) *Platform {
 // RegisterJobs registers the capabilities' scheduled work (reminders, escalations) on s. The platform's
 // own housekeeping (checkpoints, pruning) is registered by the command.
 func (p *Platform) RegisterJobs(s *jobs.Scheduler) {
+	s.Every(rectify.EscalateJob, rectify.EscalateEvery, func(ctx context.Context, _ jobs.Job) error {
+		_, err := p.Rectify.EscalateOverdue(ctx)
+		return err
+	})
 	s.Every(reading.OverdueJob, time.Hour, func(ctx context.Context, _ jobs.Job) error {
 		_, err := p.Reading.RemindOverdue(ctx)
 		return err
