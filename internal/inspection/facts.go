@@ -49,7 +49,9 @@ type poolQuerier struct {
 	d   *db.DB
 }
 
-func (p poolQuerier) Query(q string, args ...any) (*sql.Rows, error) { return p.d.Query(p.ctx, q, args...) }
+func (p poolQuerier) Query(q string, args ...any) (*sql.Rows, error) {
+	return p.d.Query(p.ctx, q, args...)
+}
 
 // each runs fn on every row of a query.
 func each(q querier, sqlText string, args []any, fn func(*sql.Rows) error) error {
@@ -96,7 +98,7 @@ func liveMonths(est, dis db.Date, y int) uint16 {
 		if !est.IsZero() && est.After(m.First()) {
 			continue
 		}
-		if !dis.IsZero() && !dis.After((m + 1).First().AddDate(0, 0, -1)) {
+		if !dis.IsZero() && !dis.After((m+1).First().AddDate(0, 0, -1)) {
 			continue
 		}
 		bits |= 1 << (i - 1)

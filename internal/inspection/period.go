@@ -56,7 +56,9 @@ func (m Month) Year() int { return int(m) / 12 }
 func (m Month) Index() int { return int(m)%12 + 1 }
 
 // First is the first day of the month.
-func (m Month) First() time.Time { return time.Date(m.Year(), time.Month(m.Index()), 1, 0, 0, 0, 0, time.UTC) }
+func (m Month) First() time.Time {
+	return time.Date(m.Year(), time.Month(m.Index()), 1, 0, 0, 0, 0, time.UTC)
+}
 
 // String is YYYY-MM.
 func (m Month) String() string { return fmt.Sprintf("%04d-%02d", m.Year(), m.Index()) }
