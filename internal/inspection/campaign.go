@@ -78,7 +78,7 @@ type NewCampaign struct {
 	OrgID      int64    `json:"org_id"`
 	From       string   `json:"from"` // YYYY-MM
 	To         string   `json:"to"`
-	Rules      []string `json:"rules"`       // rule ids; empty: every rule
+	Rules      []string `json:"rules"`         // rule ids; empty: every rule
 	Inspectors []int64  `json:"inspector_ids"` // accounts (org administrators) assigned
 }
 

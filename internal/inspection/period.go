@@ -142,3 +142,5 @@ func ParsePeriod(s string) (Period, error) {
 	}
 	return Period{Every: Monthly, Start: m}, nil
 }
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

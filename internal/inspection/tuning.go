@@ -244,3 +244,9 @@ func sortedRules(ids []string) []Rule {
 	}
 	return out
 }
+
+// CanTune reports whether p administers the root work committee (shows the tuning form).
+func (s *Service) CanTune(ctx context.Context, p auth.Principal) bool {
+	root, err := s.rootOrg(ctx)
+	return err == nil && p.Role.Can(auth.ManageOrgs) && s.auth.Within(ctx, p, root)
+}

@@ -34,6 +34,11 @@ var navEntries = []navEntry{
 	{"nav.section.branches", "nav.transfers", func(p auth.Principal) string { return "/orgs/" + strconv.FormatInt(p.OrgID, 10) + "/transfers" }, auth.ReadBusiness},
 	{"nav.section.branches", "orgs.checks_subtree_title", func(p auth.Principal) string { return "/orgs/" + strconv.FormatInt(p.OrgID, 10) + "/checks" }, auth.ReadBusiness},
 	{"nav.section.branches", "stats.nav", func(p auth.Principal) string { return "/orgs/" + strconv.FormatInt(p.OrgID, 10) + "/stats" }, auth.ReadBusiness},
+	{"nav.section.branches", "compliance.nav.calendar", func(p auth.Principal) string { return "/orgs/" + strconv.FormatInt(p.OrgID, 10) + "/compliance" }, auth.ReadBusiness},
+	{"nav.section.branches", "compliance.nav.heatmap", func(p auth.Principal) string {
+		return "/orgs/" + strconv.FormatInt(p.OrgID, 10) + "/compliance/heatmap"
+	}, auth.ReadBusiness},
+	{"nav.section.branches", "inspection.nav", func(auth.Principal) string { return "/inspections" }, auth.ReadBusiness},
 	{"nav.section.system", "nav.users", func(auth.Principal) string { return "/admin/users" }, auth.ManageUsers},
 	{"nav.section.system", "nav.security", func(auth.Principal) string { return "/security" }, auth.ManageSecurity},
 	{"nav.section.system", "nav.audit", func(auth.Principal) string { return "/audit" }, auth.ReadAudit},

@@ -112,6 +112,7 @@ func (s *Server) routes() {
 	s.transferRoutes()
 	s.statsRoutes()
 	s.notificationRoutes()
+	s.complianceRoutes()
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) { s.fail(w, r, errNotFound) })
 }
 

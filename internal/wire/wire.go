@@ -4,6 +4,7 @@
 package wire
 
 import (
+	"github.com/dangjian/dangjian/internal/inspection"
 	"github.com/dangjian/dangjian/internal/notify"
 	"github.com/dangjian/dangjian/internal/org"
 	"github.com/dangjian/dangjian/internal/platform/audit"
@@ -22,6 +23,8 @@ type Platform struct {
 	Auth   *auth.Service
 	Orgs   *org.Service
 	Notify *notify.Service
+	// Compliance is the compliance calendar and special inspections (issue 4).
+	Compliance *inspection.Service
 }
 
 // New wires the services on d. dataKey seals personal data on the roster (ID and phone numbers); it is
@@ -32,10 +35,11 @@ func New(d *db.DB, key audit.Key, dataKey pii.Key, clk clock.Clock) *Platform {
 	o := org.NewService(d, a, trail, clk)
 	o.UseDataKey(dataKey)
 	n := notify.NewService(d, trail, clk)
-	return &Platform{DB: d, Clock: clk, Trail: trail, Auth: a, Orgs: o, Notify: n}
+	return &Platform{DB: d, Clock: clk, Trail: trail, Auth: a, Orgs: o, Notify: n, Compliance: inspection.NewService(d, a, trail, clk)}
 }
 
 // RegisterJobs registers the capabilities' scheduled work (reminders, escalations) on s. The platform's
 // own housekeeping (checkpoints, pruning) is registered by the command.
 func (p *Platform) RegisterJobs(s *jobs.Scheduler) {
+	p.Compliance.RegisterJobs(s, p.Notify)
 }
