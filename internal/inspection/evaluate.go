@@ -39,6 +39,8 @@ type planItem struct {
 	version Version
 	period  Period
 	last    Month // last month that has begun (the period's end, or this month while it is open)
+	kind    int   // the rule's packed column
+	ruleIdx int   // the rule's position in Builtin
 }
 
 // buildPlan lists the periods of rules overlapping [from, to] that have begun by today.
@@ -58,7 +60,7 @@ func buildPlan(rules []Rule, rs ruleset, from, to Month, today time.Time) []plan
 			if p.FirstDay().After(today) {
 				break
 			}
-			plan = append(plan, planItem{rule: r, version: v, period: p, last: min(p.End(), now)})
+			plan = append(plan, planItem{rule: r, version: v, period: p, last: min(p.End(), now), kind: kindIndex(r.Kind), ruleIdx: ruleIndex(r.ID)})
 		}
 	}
 	return plan
@@ -73,6 +75,7 @@ type Judgement struct {
 	Count   int // records held in the period (person rules: people who met it)
 	Need    int // records needed (person rules: people looked at)
 	Note    bool
+	ruleIdx int
 }
 
 // judge applies one plan item to an organisation; ok is false when the rule does not apply to it.
@@ -92,7 +95,7 @@ func judge(o *orgFacts, it *planItem, today time.Time, soonDays int) (Judgement,
 			return Judgement{}, false
 		}
 	}
-	j := Judgement{Rule: *r, Version: it.version, Period: p}
+	j := Judgement{Rule: *r, Version: it.version, Period: p, ruleIdx: it.ruleIdx}
 	switch r.Scope {
 	case ScopeCommitteeBranch:
 		if yf.committee&(1<<(p.Start.Index()-1)) == 0 {
@@ -110,7 +113,7 @@ func judge(o *orgFacts, it *planItem, today time.Time, soonDays int) (Judgement,
 		j.Status = status(gaps == 0, p, today, soonDays)
 		return j, true
 	}
-	packed := yf.counts[kindIndex(r.Kind)]
+	packed := yf.counts[it.kind]
 	for m := p.Start; m <= p.End(); m++ {
 		j.Count += nibble(packed, m.Index())
 	}
@@ -130,12 +133,15 @@ func judge(o *orgFacts, it *planItem, today time.Time, soonDays int) (Judgement,
 }
 
 func kindIn(k org.Kind, s Scope) bool {
-	for _, x := range s.kinds() {
-		if x == k {
-			return true
-		}
+	switch s {
+	case ScopeCell:
+		return k == org.Cell
+	case ScopeSecretary:
+		return k == org.Committee || k == org.LeadingGroup
+	case ScopeOrgan:
+		return k == org.Committee
 	}
-	return false
+	return k == org.Branch
 }
 
 // status is the colour of a period: met is green at any time; unmet is red once the period is over,
@@ -150,4 +156,13 @@ func status(met bool, p Period, today time.Time, soonDays int) Status {
 		return DueSoon
 	}
 	return Open
+}
+
+func ruleIndex(id string) int {
+	for i, r := range Builtin {
+		if r.ID == id {
+			return i
+		}
+	}
+	return 0
 }

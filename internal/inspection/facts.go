@@ -18,7 +18,7 @@ type yearFacts struct {
 	// Person rules: how many people the rule looks at that year, and how many of them fall short.
 	lessonRoles, lessonGaps int // A2.5: secretaries in office during the year / without a lesson given
 	talkRoles, talkGaps     int // A2.9: committee members in office during the year / without a talk
-	counts                  [10]int64
+	counts                  counts
 }
 
 // orgFacts is one organisation with its years [base, base+len(years)).
@@ -42,6 +42,18 @@ func (o *orgFacts) year(y int) *yearFacts {
 // querier is the read side shared by the read pool and a write transaction.
 type querier interface {
 	Query(q string, args ...any) (*sql.Rows, error)
+	Engine() db.Engine
+}
+
+// under is the condition "col lies in the subtree of path" with its arguments. On SQLite it is a range
+// on the materialised path, which the path index serves (LIKE cannot use it: SQLite's LIKE ignores case);
+// PostgreSQL compares text by the database's collation, which may not be byte order, so it keeps LIKE.
+func under(q querier, col, path string) (string, []any) {
+	if q.Engine() == db.SQLite {
+		upper := path[:len(path)-1] + string(path[len(path)-1]+1) // "/1/7/" → "/1/70": the first path past the subtree
+		return col + " >= ? AND " + col + " < ?", []any{path, upper}
+	}
+	return col + " LIKE ?", []any{path + "%"}
 }
 
 type poolQuerier struct {
@@ -73,8 +85,9 @@ func each(q querier, sqlText string, args []any, fn func(*sql.Rows) error) error
 func loadOrgs(q querier, path string, y0, y1 int) ([]*orgFacts, map[int64]*orgFacts, error) {
 	var out []*orgFacts
 	byID := map[int64]*orgFacts{}
+	cond, args := under(q, "path", path)
 	err := each(q, `SELECT id, COALESCE(parent_id, 0), name, path, kind, established_on, dissolved_on FROM orgs
-		WHERE path LIKE ? ORDER BY path`, []any{path + "%"}, func(r *sql.Rows) error {
+		WHERE `+cond+` ORDER BY path`, args, func(r *sql.Rows) error {
 		o := &orgFacts{base: y0, years: make([]yearFacts, y1-y0+1)}
 		if err := r.Scan(&o.ID, &o.ParentID, &o.Name, &o.Path, &o.Kind, &o.established, &o.dissolved); err != nil {
 			return err
@@ -106,50 +119,38 @@ func liveMonths(est, dis db.Date, y int) uint16 {
 	return bits
 }
 
-// loadCounts fills the packed counts of the subtree's organisations from compliance_counts.
+// loadCounts fills the packed counts of the subtree's organisations from compliance_summaries.
 func loadCounts(q querier, path string, y0, y1 int, byID map[int64]*orgFacts) error {
-	var c [10]int64
-	dest := []any{new(int64), new(int)}
-	for i := range c {
-		dest = append(dest, &c[i])
-	}
-	return each(q, `SELECT c.org_id, c.year, c.`+strings.Join(countCols, ", c.")+` FROM compliance_counts c
-		JOIN orgs o ON o.id = c.org_id WHERE o.path LIKE ? AND c.year BETWEEN ? AND ?`, []any{path + "%", y0, y1},
+	cond, args := under(q, "o.path", path)
+	var id int64
+	var y int
+	var raw []byte
+	return each(q, `SELECT c.org_id, c.year, c.packed FROM compliance_summaries c
+		JOIN orgs o ON o.id = c.org_id WHERE `+cond+` AND c.year BETWEEN ? AND ?`, append(args, y0, y1),
 		func(r *sql.Rows) error {
-			if err := r.Scan(dest...); err != nil {
+			if err := r.Scan(&id, &y, &raw); err != nil {
 				return err
 			}
-			if o := byID[*dest[0].(*int64)]; o != nil {
-				if yf := o.year(*dest[1].(*int)); yf != nil {
-					yf.counts = c
+			if o := byID[id]; o != nil {
+				if yf := o.year(y); yf != nil {
+					yf.counts.decode(raw)
 				}
 			}
 			return nil
 		})
 }
 
-// loadCachedFacts fills structure facts from compliance_facts; it reports false when some organisation
-// and year has no row yet (never refreshed), so the caller computes them live instead.
-func loadCachedFacts(q querier, path string, y0, y1 int, orgs []*orgFacts, byID map[int64]*orgFacts) (bool, error) {
-	seen := 0
-	var id int64
-	var y int
-	var yf yearFacts
-	err := each(q, `SELECT f.org_id, f.year, f.committee_months, f.lesson_roles, f.lesson_gaps, f.talk_roles, f.talk_gaps
-		FROM compliance_facts f JOIN orgs o ON o.id = f.org_id WHERE o.path LIKE ? AND f.year BETWEEN ? AND ?`,
-		[]any{path + "%", y0, y1}, func(r *sql.Rows) error {
-			if err := r.Scan(&id, &y, &yf.committee, &yf.lessonRoles, &yf.lessonGaps, &yf.talkRoles, &yf.talkGaps); err != nil {
-				return err
-			}
-			if o := byID[id]; o != nil {
-				if t := o.year(y); t != nil {
-					t.committee, t.lessonRoles, t.lessonGaps, t.talkRoles, t.talkGaps = yf.committee, yf.lessonRoles, yf.lessonGaps, yf.talkRoles, yf.talkGaps
-					seen++
-				}
-			}
-			return nil
-		})
-	return seen == len(orgs)*(y1-y0+1), err
+// loadLive reads a subtree with its structure facts computed from the roster and the posts.
+func loadLive(q querier, path string, y0, y1 int) ([]*orgFacts, error) {
+	orgs, byID, err := loadOrgs(q, path, y0, y1)
+	if err != nil {
+		return nil, err
+	}
+	if err := loadCounts(q, path, y0, y1, byID); err != nil {
+		return nil, err
+	}
+	_, err = loadLiveFacts(q, path, y0, y1, byID)
+	return orgs, err
 }
 
 // role is one person a person rule looks at.
@@ -171,11 +172,18 @@ func loadLiveFacts(q querier, path string, y0, y1 int, byID map[int64]*orgFacts)
 	var orgID int64
 	var terminal string
 	var joined, fullOn, termOn db.Date
-	err := each(q, `SELECT m.org_id, m.terminal_state, m.joined_on, m.full_on, m.terminal_on FROM members m
-		JOIN orgs o ON o.id = m.org_id WHERE o.path LIKE ? AND o.kind = 'branch' AND m.status = 'full'`, []any{path + "%"},
+	cond, args := under(q, "o.path", path)
+	// Status is filtered here, not in SQL: SQLite would otherwise scan members_status — everyone who is
+	// a full member in the city — instead of the branches' members (members_org).
+	var status string
+	err := each(q, `SELECT m.org_id, m.status, m.terminal_state, m.joined_on, m.full_on, m.terminal_on FROM members m
+		WHERE m.org_id IN (SELECT o.id FROM orgs o WHERE `+cond+` AND o.kind = 'branch')`, args,
 		func(r *sql.Rows) error {
-			if err := r.Scan(&orgID, &terminal, &joined, &fullOn, &termOn); err != nil {
+			if err := r.Scan(&orgID, &status, &terminal, &joined, &fullOn, &termOn); err != nil {
 				return err
+			}
+			if status != "full" {
+				return nil
 			}
 			c := full[orgID]
 			if c == nil {
@@ -221,8 +229,8 @@ func loadLiveFacts(q querier, path string, y0, y1 int, byID map[int64]*orgFacts)
 	var member int64
 	var post string
 	var from, to db.Date
-	err = each(q, `SELECT ps.org_id, ps.member_id, ps.post, ps.from_on, ps.to_on FROM posts ps JOIN orgs o ON o.id = ps.org_id
-		WHERE o.path LIKE ? AND o.kind IN ('branch', 'committee', 'leading_group')`, []any{path + "%"}, func(r *sql.Rows) error {
+	err = each(q, `SELECT ps.org_id, ps.member_id, ps.post, ps.from_on, ps.to_on FROM posts ps
+		WHERE ps.org_id IN (SELECT o.id FROM orgs o WHERE `+cond+` AND o.kind IN ('branch', 'committee', 'leading_group'))`, args, func(r *sql.Rows) error {
 		if err := r.Scan(&orgID, &member, &post, &from, &to); err != nil {
 			return err
 		}
@@ -316,4 +324,69 @@ func loadLiveFacts(q querier, path string, y0, y1 int, byID map[int64]*orgFacts)
 		}
 	}
 	return roles, nil
+}
+
+func (p poolQuerier) Engine() db.Engine { return p.d.Engine() }
+
+// loadCached reads a large subtree in one pass per year: each organisation with its refreshed facts and
+// its packed counts. Organisations the nightly refresh has not seen yet (set up since) get their facts
+// computed live, one by one.
+func loadCached(q querier, path string, y0, y1 int) ([]*orgFacts, error) {
+	cond, args := under(q, "o.path", path)
+	var orgs []*orgFacts
+	byID := map[int64]*orgFacts{}
+	var missing []*orgFacts
+	for y := y0; y <= y1; y++ {
+		var id int64
+		var name, opath, kind string
+		var live, committee, lr, lg, tr, tg int64
+		var raw []byte
+		err := each(q, `SELECT o.id, o.name, o.path, o.kind, CASE WHEN f.refreshed_at > 0 THEN f.live_months ELSE -1 END,
+			COALESCE(f.committee_months, 0), COALESCE(f.lesson_roles, 0), COALESCE(f.lesson_gaps, 0), COALESCE(f.talk_roles, 0),
+			COALESCE(f.talk_gaps, 0), f.packed
+			FROM orgs o LEFT JOIN compliance_summaries f ON f.org_id = o.id AND f.year = ?
+			WHERE `+cond+` ORDER BY o.path`, append([]any{y}, args...), func(r *sql.Rows) error {
+			raw = raw[:0]
+			if err := r.Scan(&id, &name, &opath, &kind, &live, &committee, &lr, &lg, &tr, &tg, &raw); err != nil {
+				return err
+			}
+			o := byID[id]
+			if o == nil {
+				if y != y0 {
+					return nil // set up while we read; the next read sees it
+				}
+				o = &orgFacts{ID: id, Name: name, Path: opath, Kind: org.Kind(kind), base: y0, years: make([]yearFacts, y1-y0+1)}
+				orgs = append(orgs, o)
+				byID[id] = o
+			}
+			yf := &o.years[y-y0]
+			if live < 0 {
+				if y == y0 {
+					missing = append(missing, o)
+				}
+			} else {
+				yf.live, yf.committee = uint16(live), uint16(committee)
+				yf.lessonRoles, yf.lessonGaps, yf.talkRoles, yf.talkGaps = int(lr), int(lg), int(tr), int(tg)
+			}
+			yf.counts.decode(raw)
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	for _, o := range missing {
+		if err := each(q, "SELECT established_on, dissolved_on FROM orgs WHERE id = ?", []any{o.ID}, func(r *sql.Rows) error {
+			return r.Scan(&o.established, &o.dissolved)
+		}); err != nil {
+			return nil, err
+		}
+		for y := y0; y <= y1; y++ {
+			o.years[y-y0] = yearFacts{live: liveMonths(o.established, o.dissolved, y), counts: o.years[y-y0].counts}
+		}
+		if _, err := loadLiveFacts(q, o.Path, y0, y1, map[int64]*orgFacts{o.ID: o}); err != nil {
+			return nil, err
+		}
+	}
+	return orgs, nil
 }

@@ -19,7 +19,7 @@ import (
 // clock. Records of organisational life are fed in as Held facts through MeetingsChanged, as the
 // records service does in its write transaction.
 type fx struct {
-	t     *testing.T
+	t     testing.TB
 	ctx   context.Context
 	db    *db.DB
 	clock *clock.Fake
@@ -39,7 +39,7 @@ func day(s string) db.Date {
 	return d
 }
 
-func newFx(t *testing.T, d *db.DB, today string) *fx {
+func newFx(t testing.TB, d *db.DB, today string) *fx {
 	t.Helper()
 	key, err := audit.GenerateKey()
 	if err != nil {

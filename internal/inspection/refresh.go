@@ -40,16 +40,18 @@ func (s *Service) RefreshFacts(ctx context.Context, orgID int64) error {
 	}
 	now := db.Millis(s.clock.Now())
 	return s.db.Write(ctx, func(tx *db.Tx) error {
-		for _, stmt := range []string{"DELETE FROM compliance_facts", "DELETE FROM compliance_roles"} {
-			if _, err := tx.Exec(stmt+" WHERE year BETWEEN ? AND ? AND org_id IN (SELECT id FROM orgs WHERE path LIKE ?)", y0, y1, path+"%"); err != nil {
-				return err
-			}
+		if _, err := tx.Exec("DELETE FROM compliance_roles WHERE year BETWEEN ? AND ? AND org_id IN (SELECT id FROM orgs WHERE path LIKE ?)", y0, y1, path+"%"); err != nil {
+			return err
 		}
+		empty := (&counts{}).encode()
 		for _, o := range orgs {
 			for i, yf := range o.years {
-				if _, err := tx.Exec(`INSERT INTO compliance_facts (org_id, year, live_months, committee_months, lesson_roles, lesson_gaps,
-					talk_roles, talk_gaps, refreshed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, o.ID, y0+i, yf.live, yf.committee,
-					yf.lessonRoles, yf.lessonGaps, yf.talkRoles, yf.talkGaps, now); err != nil {
+				if _, err := tx.Exec(`INSERT INTO compliance_summaries (org_id, year, packed, refreshed_at, live_months, committee_months,
+					lesson_roles, lesson_gaps, talk_roles, talk_gaps) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+					ON CONFLICT (org_id, year) DO UPDATE SET refreshed_at = excluded.refreshed_at, live_months = excluded.live_months,
+					committee_months = excluded.committee_months, lesson_roles = excluded.lesson_roles, lesson_gaps = excluded.lesson_gaps,
+					talk_roles = excluded.talk_roles, talk_gaps = excluded.talk_gaps`, o.ID, y0+i, empty, now, yf.live, yf.committee,
+					yf.lessonRoles, yf.lessonGaps, yf.talkRoles, yf.talkGaps); err != nil {
 					return err
 				}
 			}

@@ -46,19 +46,6 @@ const (
 	ScopeOrgan Scope = "organ"
 )
 
-// kinds are the organisation kinds a scope looks at.
-func (s Scope) kinds() []org.Kind {
-	switch s {
-	case ScopeCell:
-		return []org.Kind{org.Cell}
-	case ScopeSecretary:
-		return []org.Kind{org.Committee, org.LeadingGroup}
-	case ScopeOrgan:
-		return []org.Kind{org.Committee}
-	}
-	return []org.Kind{org.Branch}
-}
-
 // person reports whether the scope counts people rather than an organisation's records.
 func (s Scope) person() bool { return s == ScopeSecretary || s == ScopeCommitteeMembers }
 
@@ -130,7 +117,7 @@ func RuleByID(id string) (Rule, bool) {
 	return Rule{}, false
 }
 
-// kindIndex is the position of a kind's packed column in compliance_counts.
+// kindIndex is the position of a kind's packed column in compliance_summaries.
 func kindIndex(k orglife.Kind) int {
 	for i, x := range orglife.Kinds {
 		if x == k {

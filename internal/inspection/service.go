@@ -2,7 +2,7 @@ package inspection
 
 import (
 	"context"
-	"fmt"
+	"database/sql"
 	"time"
 
 	"github.com/dangjian/dangjian/internal/platform/audit"
@@ -70,26 +70,23 @@ func (s *Service) load(ctx context.Context, q querier, orgID int64, from, to Mon
 		return nil, err
 	}
 	y0, y1 := from.Year(), to.Year()
-	orgs, byID, err := loadOrgs(q, path, y0, y1)
+	var n int
+	cond, args := under(q, "path", path)
+	if err := each(q, "SELECT COUNT(*) FROM orgs WHERE "+cond, args, func(r *sql.Rows) error { return r.Scan(&n) }); err != nil {
+		return nil, err
+	}
+	var orgs []*orgFacts
+	var err error
+	if n > s.LiveLimit {
+		orgs, err = loadCached(q, path, y0, y1)
+	} else {
+		orgs, err = loadLive(q, path, y0, y1)
+	}
 	if err != nil {
 		return nil, err
 	}
 	if len(orgs) == 0 {
 		return nil, errs.E(errs.NotFound, "error.not_found")
-	}
-	if err := loadCounts(q, path, y0, y1, byID); err != nil {
-		return nil, err
-	}
-	cached := false
-	if len(orgs) > s.LiveLimit {
-		if cached, err = loadCachedFacts(q, path, y0, y1, orgs, byID); err != nil {
-			return nil, err
-		}
-	}
-	if !cached {
-		if _, err := loadLiveFacts(q, path, y0, y1, byID); err != nil {
-			return nil, err
-		}
 	}
 	rs, err := loadRuleset(q)
 	if err != nil {
@@ -128,21 +125,23 @@ type Finding struct {
 
 // finding turns a judgement into a finding, or false when it needs no attention.
 func finding(o *orgFacts, j Judgement) (Finding, bool) {
-	f := Finding{OrgID: o.ID, OrgName: o.Name, RuleID: j.Rule.ID, Period: j.Period.String(), Status: j.Status,
-		Severity: j.Version.Severity, Article: j.Rule.Article,
-		Params:   map[string]any{"Period": j.Period.String(), "Count": j.Count, "Need": j.Need, "Missing": j.Need - j.Count, "Due": db.DateOf(j.Period.LastDay()).String()},
-		Evidence: fmt.Sprintf("/orgs/%d/compliance/%s/%s", o.ID, j.Rule.ID, j.Period.String())}
+	var key string
+	status, sev := j.Status, j.Version.Severity
 	switch {
 	case j.Status == Missed:
-		f.Key = "compliance.missed." + j.Rule.Key()
+		key = "compliance.missed." + j.Rule.Key()
 	case j.Status == DueSoon:
-		f.Key = "compliance.due." + j.Rule.Key()
+		key = "compliance.due." + j.Rule.Key()
 	case j.Note:
-		f.Status, f.Severity, f.Key = Met, SevInfo, "compliance.note."+j.Rule.Key()
+		status, sev, key = Met, SevInfo, "compliance.note."+j.Rule.Key()
 	default:
 		return Finding{}, false
 	}
-	return f, true
+	period := j.Period.String()
+	return Finding{OrgID: o.ID, OrgName: o.Name, RuleID: j.Rule.ID, Period: period, Status: status, Severity: sev,
+		Article: j.Rule.Article, Key: key,
+		Params:   map[string]any{"Period": period, "Count": j.Count, "Need": j.Need, "Missing": j.Need - j.Count, "Due": db.DateOf(j.Period.LastDay()).String()},
+		Evidence: "/orgs/" + itoa(o.ID) + "/compliance/" + j.Rule.ID + "/" + period}, true
 }
 
 // Tally counts judgements by status.
@@ -201,28 +200,33 @@ func (s *Service) Compliance(ctx context.Context, p auth.Principal, orgID int64,
 
 func (st *subtree) report(orgID int64, from, to Month) Report {
 	rep := Report{Findings: []Finding{}, Summary: Summary{OrgID: orgID, From: from.String(), To: to.String(), Orgs: len(st.orgs), ByRule: map[string]Tally{}}}
-	judged, missed := map[int64]bool{}, map[int64]bool{}
-	byRule := map[string]*Tally{}
-	for _, r := range Builtin {
-		byRule[r.ID] = &Tally{}
-	}
+	byRule := make([]Tally, len(Builtin))
+	var last *orgFacts
+	var judged, missed int
+	lastMissed := false
 	st.walk(func(o *orgFacts, j Judgement) {
 		rep.Summary.Total.add(j.Status)
-		byRule[j.Rule.ID].add(j.Status)
-		judged[o.ID] = true
-		if j.Status == Missed {
-			missed[o.ID] = true
+		byRule[j.ruleIdx].add(j.Status)
+		if o != last {
+			last, lastMissed = o, false
+			judged++
 		}
-		if f, ok := finding(o, j); ok {
-			rep.Findings = append(rep.Findings, f)
+		if j.Status == Missed && !lastMissed {
+			lastMissed = true
+			missed++
+		}
+		if j.Status == Missed || j.Status == DueSoon || j.Note {
+			if f, ok := finding(o, j); ok {
+				rep.Findings = append(rep.Findings, f)
+			}
 		}
 	})
-	for id, t := range byRule {
+	for i, t := range byRule {
 		if t.Judged > 0 {
-			rep.Summary.ByRule[id] = *t
+			rep.Summary.ByRule[Builtin[i].ID] = t
 		}
 	}
-	rep.Summary.OrgsJudged, rep.Summary.OrgsMissed = len(judged), len(missed)
+	rep.Summary.OrgsJudged, rep.Summary.OrgsMissed = judged, missed
 	if d := rep.Summary.Total.Met + rep.Summary.Total.Missed; d > 0 {
 		rep.Summary.CompliantPct = float64(rep.Summary.Total.Met*1000/d) / 10
 	}

@@ -103,10 +103,13 @@ func TestMeetingsChangedCorrections(t *testing.T) {
 			f.held(b, orglife.ThemeDay, "2024-02-10")
 		}
 		f.held(b, orglife.ThemeDay, "2024-03-10")
-		var packed int64
-		if err := f.db.QueryRow(f.ctx, "SELECT theme_day FROM compliance_counts WHERE org_id = ? AND year = 2024", b).Scan(&packed); err != nil {
+		var raw []byte
+		if err := f.db.QueryRow(f.ctx, "SELECT packed FROM compliance_summaries WHERE org_id = ? AND year = 2024", b).Scan(&raw); err != nil {
 			t.Fatal(err)
 		}
+		var c counts
+		c.decode(raw)
+		packed := c[kindIndex(orglife.ThemeDay)]
 		if nibble(packed, 2) != 15 || nibble(packed, 3) != 1 || nibble(packed, 1) != 0 {
 			t.Errorf("packed %x", packed)
 		}

@@ -1,22 +1,34 @@
 package inspection
 
 import (
+	"encoding/binary"
 	"fmt"
 
 	"github.com/dangjian/dangjian/internal/orglife"
 	"github.com/dangjian/dangjian/internal/platform/db"
 )
 
-// countCols are the packed columns of compliance_counts, in the order of orglife.Kinds. Each holds the
-// twelve month counts of one kind for one organisation and year, four bits a month (bits 4(m-1)…4m-1),
-// saturating at 15 — more than any frequency rule needs, and the exact count stays in compliance_held.
-var countCols = func() []string {
-	cols := make([]string, len(orglife.Kinds))
-	for i, k := range orglife.Kinds {
-		cols[i] = string(k) // the column is named after the kind (migration 00008)
+// counts are every kind's month counts of one organisation and year, in the order of orglife.Kinds: each
+// kind's twelve months four bits apiece (bits 4(m-1)…4m-1), saturating at 15 — more than any frequency
+// rule needs; the exact records stay in compliance_held. Stored as 80 bytes (little-endian), so reading a
+// whole city is one short row per organisation.
+type counts [10]int64
+
+func (c *counts) decode(b []byte) {
+	for i := range c {
+		if len(b) >= 8*(i+1) {
+			c[i] = int64(binary.LittleEndian.Uint64(b[8*i:]))
+		}
 	}
-	return cols
-}()
+}
+
+func (c *counts) encode() []byte {
+	b := make([]byte, 8*len(c))
+	for i, v := range c {
+		binary.LittleEndian.PutUint64(b[8*i:], uint64(v))
+	}
+	return b
+}
 
 const nibbleMax = 15
 
@@ -65,13 +77,27 @@ func (s *Service) touch(tx *db.Tx, h orglife.Held, delta int) error {
 		h.OrgID, string(h.Kind), db.DateOf(m.First()), db.DateOf((m + 1).First())).Scan(&n); err != nil {
 		return err
 	}
+	// Read-modify-write of the packed row: the row is created first and then locked (PostgreSQL), so two
+	// concurrent writes for the same organisation and year queue instead of losing a count. SQLite's
+	// writes are serialised already.
+	if _, err := tx.Exec(`INSERT INTO compliance_summaries (org_id, year, packed) VALUES (?, ?, ?) ON CONFLICT (org_id, year) DO NOTHING`,
+		h.OrgID, m.Year(), (&counts{}).encode()); err != nil {
+		return err
+	}
+	lock := ""
+	if tx.Engine() == db.Postgres {
+		lock = " FOR UPDATE"
+	}
+	var raw []byte
+	if err := tx.QueryRow("SELECT packed FROM compliance_summaries WHERE org_id = ? AND year = ?"+lock, h.OrgID, m.Year()).Scan(&raw); err != nil {
+		return err
+	}
+	var c counts
+	c.decode(raw)
 	shift := 4 * (m.Index() - 1)
-	v := int64(min(n, nibbleMax)) << shift
-	mask := ^(int64(nibbleMax) << shift)
-	col := countCols[kindIndex(h.Kind)]
-	if _, err := tx.Exec(`INSERT INTO compliance_counts (org_id, year, `+col+`) VALUES (?, ?, ?)
-		ON CONFLICT (org_id, year) DO UPDATE SET `+col+` = (compliance_counts.`+col+` & ?) | ?`,
-		h.OrgID, m.Year(), v, mask, v); err != nil {
+	k := kindIndex(h.Kind)
+	c[k] = c[k]&^(int64(nibbleMax)<<shift) | int64(min(n, nibbleMax))<<shift
+	if _, err := tx.Exec("UPDATE compliance_summaries SET packed = ? WHERE org_id = ? AND year = ?", c.encode(), h.OrgID, m.Year()); err != nil {
 		return err
 	}
 	switch {
@@ -99,8 +125,8 @@ func bumpRole(tx *db.Tx, memberID int64, year int, role string, delta int) error
 	if role == roleCommittee {
 		col = "talk_gaps"
 	}
-	_, err = tx.Exec(`UPDATE compliance_facts SET `+col+` = (SELECT COUNT(*) FROM compliance_roles r
-		WHERE r.org_id = compliance_facts.org_id AND r.year = compliance_facts.year AND r.role = ? AND r.n <= 0)
+	_, err = tx.Exec(`UPDATE compliance_summaries SET `+col+` = (SELECT COUNT(*) FROM compliance_roles r
+		WHERE r.org_id = compliance_summaries.org_id AND r.year = compliance_summaries.year AND r.role = ? AND r.n <= 0)
 		WHERE year = ? AND org_id IN (SELECT org_id FROM compliance_roles WHERE member_id = ? AND year = ? AND role = ?)`,
 		role, year, memberID, year, role)
 	return err

@@ -2,11 +2,12 @@
 -- The compliance calendar and special inspections (issue 4; RULES.md §A2, §B2, §R0; docs/decisions/
 -- 0004-compliance-summaries.md). Meetings live in the records' own tables; this side keeps:
 --   compliance_held    a copy of each counting record's facts (orglife.Held), for drill-down and rebuilds;
---   compliance_counts  per organisation and year, one packed column per kind: 12 four-bit month counts
---                      (saturating at 15), kept current in the records' write transaction, so a city-wide
---                      calendar reads one row per organisation instead of grouping 850,000 records;
---   compliance_facts   per organisation and year, what decides which rules apply (live, committee months)
---                      and the person-rule gaps (A2.5 secretary's lesson, A2.9 talks);
+--   compliance_summaries per organisation and year: every kind's 12 four-bit month counts (saturating at
+--                      15) packed in one value, kept current in the records' write transaction, and the
+--                      facts that decide which rules apply (live and committee months, refreshed nightly)
+--                      with the person-rule gaps (A2.5 secretary's lesson, A2.9 talks, kept current too) —
+--                      so a city-wide calendar reads one short row per organisation instead of grouping
+--                      850,000 records;
 --   compliance_roles   who the person rules look at per organisation and year, with their tally.
 CREATE TABLE compliance_held (
     id          INTEGER PRIMARY KEY,
@@ -22,34 +23,19 @@ CREATE INDEX compliance_held_record ON compliance_held(record_id);
 CREATE INDEX compliance_held_lecturer ON compliance_held(lecturer_id, held_on);
 CREATE INDEX compliance_held_chair ON compliance_held(chair_id, held_on);
 
-CREATE TABLE compliance_counts (
-    org_id                  INTEGER NOT NULL REFERENCES orgs(id),
-    year                    INTEGER NOT NULL,
-    general_meeting         INTEGER NOT NULL DEFAULT 0,
-    committee_meeting       INTEGER NOT NULL DEFAULT 0,
-    cell_meeting            INTEGER NOT NULL DEFAULT 0,
-    party_lesson            INTEGER NOT NULL DEFAULT 0,
-    theme_day               INTEGER NOT NULL DEFAULT 0,
-    org_life_meeting        INTEGER NOT NULL DEFAULT 0,
-    member_appraisal        INTEGER NOT NULL DEFAULT 0,
-    heart_talk              INTEGER NOT NULL DEFAULT 0,
-    democratic_life_meeting INTEGER NOT NULL DEFAULT 0,
-    all_member_meeting      INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (org_id, year)
-);
-
-CREATE TABLE compliance_facts (
+CREATE TABLE compliance_summaries (
     org_id           INTEGER NOT NULL REFERENCES orgs(id),
     year             INTEGER NOT NULL,
-    live_months      INTEGER NOT NULL DEFAULT 0,  -- bit m-1: live for the whole of month m
-    committee_months INTEGER NOT NULL DEFAULT 0,  -- bit m-1: had a committee on the 1st of month m (A2.2, R0.3)
-    lesson_roles     INTEGER NOT NULL DEFAULT 0,  -- secretaries in office in the year (A2.5)
-    lesson_gaps      INTEGER NOT NULL DEFAULT 0,  -- secretaries in office in the year who gave no lesson (A2.5)
-    talk_roles       INTEGER NOT NULL DEFAULT 0,  -- committee members in office in the year (A2.9)
-    talk_gaps        INTEGER NOT NULL DEFAULT 0,  -- committee members in the year with no talk (A2.9)
-    refreshed_at     INTEGER NOT NULL,
+    packed           BLOB  NOT NULL,              -- 10 kinds (orglife.Kinds order) × 8 bytes little-endian: 12 four-bit month counts
+    refreshed_at     INTEGER NOT NULL DEFAULT 0,    -- when the facts below were last computed (0: not yet)
+    live_months      INTEGER NOT NULL DEFAULT 0,    -- bit m-1: live for the whole of month m
+    committee_months INTEGER NOT NULL DEFAULT 0,    -- bit m-1: had a committee on the 1st of month m (A2.2, R0.3)
+    lesson_roles     INTEGER NOT NULL DEFAULT 0,    -- secretaries in office in the year (A2.5)
+    lesson_gaps      INTEGER NOT NULL DEFAULT 0,    -- … who gave no lesson
+    talk_roles       INTEGER NOT NULL DEFAULT 0,    -- committee members in office in the year (A2.9)
+    talk_gaps        INTEGER NOT NULL DEFAULT 0,    -- … with no talk
     PRIMARY KEY (org_id, year)
-);
+) WITHOUT ROWID;
 
 CREATE TABLE compliance_roles (
     org_id    INTEGER NOT NULL REFERENCES orgs(id),
@@ -139,6 +125,5 @@ DROP TABLE inspection_inspectors;
 DROP TABLE inspections;
 DROP TABLE compliance_rule_versions;
 DROP TABLE compliance_roles;
-DROP TABLE compliance_facts;
-DROP TABLE compliance_counts;
+DROP TABLE compliance_summaries;
 DROP TABLE compliance_held;
