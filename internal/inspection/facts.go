@@ -3,6 +3,7 @@ package inspection
 import (
 	"context"
 	"database/sql"
+	"sort"
 	"strings"
 	"time"
 
@@ -332,7 +333,12 @@ func (p poolQuerier) Engine() db.Engine { return p.d.Engine() }
 // its packed counts. Organisations the nightly refresh has not seen yet (set up since) get their facts
 // computed live, one by one.
 func loadCached(q querier, path string, y0, y1 int) ([]*orgFacts, error) {
+	// A large subtree is read in id order — the order of both tables on disk — rather than through the
+	// path index, whose order sends every row to a random page; tree order is restored in memory.
 	cond, args := under(q, "o.path", path)
+	if q.Engine() == db.SQLite {
+		cond = "+o.path >= ? AND +o.path < ?" // unary + : scan the table, do not use the path index
+	}
 	var orgs []*orgFacts
 	byID := map[int64]*orgFacts{}
 	var missing []*orgFacts
@@ -345,7 +351,7 @@ func loadCached(q querier, path string, y0, y1 int) ([]*orgFacts, error) {
 			COALESCE(f.committee_months, 0), COALESCE(f.lesson_roles, 0), COALESCE(f.lesson_gaps, 0), COALESCE(f.talk_roles, 0),
 			COALESCE(f.talk_gaps, 0), f.packed
 			FROM orgs o LEFT JOIN compliance_summaries f ON f.org_id = o.id AND f.year = ?
-			WHERE `+cond+` ORDER BY o.path`, append([]any{y}, args...), func(r *sql.Rows) error {
+			WHERE `+cond+` ORDER BY o.id`, append([]any{y}, args...), func(r *sql.Rows) error {
 			raw = raw[:0]
 			if err := r.Scan(&id, &name, &opath, &kind, &live, &committee, &lr, &lg, &tr, &tg, &raw); err != nil {
 				return err
@@ -375,6 +381,7 @@ func loadCached(q querier, path string, y0, y1 int) ([]*orgFacts, error) {
 			return nil, err
 		}
 	}
+	sort.Slice(orgs, func(i, j int) bool { return orgs[i].Path < orgs[j].Path })
 	for _, o := range missing {
 		if err := each(q, "SELECT established_on, dissolved_on FROM orgs WHERE id = ?", []any{o.ID}, func(r *sql.Rows) error {
 			return r.Scan(&o.established, &o.dissolved)
