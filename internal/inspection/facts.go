@@ -294,8 +294,9 @@ func loadLiveFacts(q querier, path string, y0, y1 int, byID map[int64]*orgFacts)
 		ph := strings.TrimSuffix(strings.Repeat("?,", len(chunk)), ",")
 		for _, w := range []struct{ col, kind, role string }{{"lecturer_id", string(orglife.PartyLesson), roleSecretary}, {"chair_id", string(orglife.HeartTalk), roleCommittee}} {
 			var held db.Date
-			args := append([]any{w.kind, from0, to1}, chunk...)
-			err := each(q, `SELECT `+w.col+`, held_on FROM compliance_held WHERE kind = ? AND held_on >= ? AND held_on < ? AND `+w.col+` IN (`+ph+`)`,
+			args := append([]any{from0, to1}, chunk...)
+			// The kind is a literal so the partial index on it (migration 00008) serves the query.
+			err := each(q, `SELECT `+w.col+`, held_on FROM compliance_held WHERE kind = '`+w.kind+`' AND held_on >= ? AND held_on < ? AND `+w.col+` IN (`+ph+`)`,
 				args, func(r *sql.Rows) error {
 					if err := r.Scan(&member, &held); err != nil {
 						return err

@@ -71,4 +71,3 @@ func TestInspectionWorkbookGolden(t *testing.T) {
 		t.Errorf("workbook differs from %s:\n%s", golden, got.String())
 	}
 }
-

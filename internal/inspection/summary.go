@@ -68,15 +68,10 @@ func (s *Service) MeetingsChanged(tx *db.Tx, removed, added []orglife.Held) erro
 	return nil
 }
 
-// touch recounts the month of h for its organisation and kind and stores it in the packed column, then
-// moves the person tallies by delta.
+// touch moves the month count of h's organisation and kind by delta in the packed summary — recounting
+// from compliance_held only when the month is saturated — then moves the person tallies.
 func (s *Service) touch(tx *db.Tx, h orglife.Held, delta int) error {
 	m := MonthOf(h.On.Time)
-	var n int
-	if err := tx.QueryRow(`SELECT COUNT(*) FROM compliance_held WHERE org_id = ? AND kind = ? AND held_on >= ? AND held_on < ?`,
-		h.OrgID, string(h.Kind), db.DateOf(m.First()), db.DateOf((m + 1).First())).Scan(&n); err != nil {
-		return err
-	}
 	// Read-modify-write of the packed row: the row is created first and then locked (PostgreSQL), so two
 	// concurrent writes for the same organisation and year queue instead of losing a count. SQLite's
 	// writes are serialised already.
@@ -96,6 +91,13 @@ func (s *Service) touch(tx *db.Tx, h orglife.Held, delta int) error {
 	c.decode(raw)
 	shift := 4 * (m.Index() - 1)
 	k := kindIndex(h.Kind)
+	n := nibble(c[k], m.Index()) + delta
+	if n < 0 || n >= nibbleMax {
+		if err := tx.QueryRow(`SELECT COUNT(*) FROM compliance_held WHERE org_id = ? AND kind = ? AND held_on >= ? AND held_on < ?`,
+			h.OrgID, string(h.Kind), db.DateOf(m.First()), db.DateOf((m + 1).First())).Scan(&n); err != nil {
+			return err
+		}
+	}
 	c[k] = c[k]&^(int64(nibbleMax)<<shift) | int64(min(n, nibbleMax))<<shift
 	if _, err := tx.Exec("UPDATE compliance_summaries SET packed = ? WHERE org_id = ? AND year = ?", c.encode(), h.OrgID, m.Year()); err != nil {
 		return err

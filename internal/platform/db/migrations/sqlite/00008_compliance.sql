@@ -20,8 +20,9 @@ CREATE TABLE compliance_held (
 );
 CREATE INDEX compliance_held_org ON compliance_held(org_id, kind, held_on);
 CREATE INDEX compliance_held_record ON compliance_held(record_id);
-CREATE INDEX compliance_held_lecturer ON compliance_held(lecturer_id, held_on);
-CREATE INDEX compliance_held_chair ON compliance_held(chair_id, held_on);
+-- Person tallies (A2.5 lessons by lecturer, A2.9 talks by chair): partial, so other records do not pay for them.
+CREATE INDEX compliance_held_lecturer ON compliance_held(lecturer_id, held_on) WHERE kind = 'party_lesson';
+CREATE INDEX compliance_held_chair ON compliance_held(chair_id, held_on) WHERE kind = 'heart_talk';
 
 CREATE TABLE compliance_summaries (
     org_id           INTEGER NOT NULL REFERENCES orgs(id),
