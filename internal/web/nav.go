@@ -45,6 +45,11 @@ var navEntries = []navEntry{
 	{"nav.section.branches", "meetings.nav", func(p auth.Principal) string { return "/orgs/" + strconv.FormatInt(p.OrgID, 10) + "/meetings" }, auth.ReadBusiness},
 	{"nav.section.branches", "dual_life.nav", func(p auth.Principal) string { return "/reports/dual-life?org_id=" + strconv.FormatInt(p.OrgID, 10) }, auth.ReadBusiness},
 	{"nav.section.rectify", "rectify.nav", func(auth.Principal) string { return "/rectifications" }, auth.ReadBusiness},
+	{"nav.section.branches", "compliance.nav.calendar", func(p auth.Principal) string { return "/orgs/" + strconv.FormatInt(p.OrgID, 10) + "/compliance" }, auth.ReadBusiness},
+	{"nav.section.branches", "compliance.nav.heatmap", func(p auth.Principal) string {
+		return "/orgs/" + strconv.FormatInt(p.OrgID, 10) + "/compliance/heatmap"
+	}, auth.ReadBusiness},
+	{"nav.section.branches", "inspection.nav", func(auth.Principal) string { return "/inspections" }, auth.ReadBusiness},
 	{"nav.section.system", "nav.users", func(auth.Principal) string { return "/admin/users" }, auth.ManageUsers},
 	{"nav.section.system", "nav.security", func(auth.Principal) string { return "/security" }, auth.ManageSecurity},
 	{"nav.section.system", "nav.audit", func(auth.Principal) string { return "/audit" }, auth.ReadAudit},

@@ -117,6 +117,7 @@ func (s *Server) routes() {
 	s.learningRoutes()
 	s.meetingRoutes()
 	s.rectifyRoutes()
+	s.complianceRoutes()
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) { s.fail(w, r, errNotFound) })
 }
 

@@ -7,6 +7,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/dangjian/dangjian/internal/inspection"
 	"github.com/dangjian/dangjian/internal/learning"
 	"github.com/dangjian/dangjian/internal/notify"
 	"github.com/dangjian/dangjian/internal/org"
@@ -33,10 +34,11 @@ type Platform struct {
 	Files           *files.Store    // attachments, linked by capabilities' records
 	*files.Attacher                 // Attach: upload a file before the record that links it
 
-	Meetings *orglife.Service  // records of organisational life (三会一课 …); listeners join via OnHeld
-	Rectify  *rectify.Service  // rectification ledger (整改台账)
-	Learning *learning.Service // 每日一题 and its question bank
-	Reading  *reading.Service  // reading rooms, books, loans and reading activities (书香机关)
+	Meetings   *orglife.Service    // records of organisational life (三会一课 …); listeners join via OnHeld
+	Compliance *inspection.Service // compliance calendar (rules as data) and special inspections (专项检查)
+	Rectify    *rectify.Service    // rectification ledger (整改台账)
+	Learning   *learning.Service   // 每日一题 and its question bank
+	Reading    *reading.Service    // reading rooms, books, loans and reading activities (书香机关)
 }
 
 // New wires the services on d. dataKey seals personal data on the roster (ID and phone numbers); it is
@@ -50,16 +52,20 @@ func New(d *db.DB, key audit.Key, dataKey pii.Key, clk clock.Clock) *Platform {
 	fs := files.NewStore(d, trail, clk)
 	p := &Platform{DB: d, Clock: clk, Trail: trail, Auth: a, Orgs: o, Notify: n, Files: fs, Attacher: files.NewAttacher(fs, a, d)}
 	p.Meetings = orglife.NewService(d, a, trail, clk, fs)
+	p.Compliance = inspection.NewService(d, a, trail, clk)
 	p.Rectify = rectify.NewService(d, a, trail, clk, n, fs)
 	p.Learning = learning.NewService(d, a, trail, clk)
 	p.Learning.UseShuffleKey(dataKey)
 	p.Reading = reading.NewService(d, a, trail, clk, n, fs)
+	// The compliance calendar keeps its summaries in the records' own write transactions.
+	p.Meetings.OnHeld(p.Compliance.MeetingsChanged)
 	return p
 }
 
 // RegisterJobs registers the capabilities' scheduled work (reminders, escalations) on s. The platform's
 // own housekeeping (checkpoints, pruning) is registered by the command.
 func (p *Platform) RegisterJobs(s *jobs.Scheduler) {
+	p.Compliance.RegisterJobs(s, p.Notify)
 	s.Every(rectify.EscalateJob, rectify.EscalateEvery, func(ctx context.Context, _ jobs.Job) error {
 		_, err := p.Rectify.EscalateOverdue(ctx)
 		return err
