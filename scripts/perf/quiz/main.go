@@ -81,9 +81,10 @@ func main() {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(hello)
 	}))
-	client := &http.Client{Transport: &http.Transport{MaxIdleConns: *conns, MaxIdleConnsPerHost: *conns, MaxConnsPerHost: *conns,
+	client := &http.Client{Transport: &http.Transport{MaxIdleConns: 2 * *conns, MaxIdleConnsPerHost: *conns, MaxConnsPerHost: *conns,
 		IdleConnTimeout: time.Minute}, Timeout: 30 * time.Second}
 
+	run(client, bareURL+"/answer", nil, []byte("{}"), 4**conns, *conns) // open the connections before timing
 	fmt.Printf("engine %s, %d members, %d connections, %d rounds, GOMAXPROCS from the machine\n\n", d.Engine(), len(tokens), *conns, *rounds)
 	fmt.Println("| round | handler | requests | req/s | p50 ms | p99 ms | non-2xx |")
 	fmt.Println("|---|---|---|---|---|---|---|")
