@@ -39,6 +39,7 @@ type DB struct {
 	write  *sql.DB // SQLite: one connection used only by the writer goroutine; PostgreSQL: same as read
 	gc     *groupCommitter
 	path   string // SQLite file path
+	stmts  stmtCache
 }
 
 // Options tune Open.
@@ -159,6 +160,7 @@ func (d *DB) Close() error {
 	if d.gc != nil {
 		d.gc.close()
 	}
+	d.stmts.close()
 	var errs []error
 	if d.write != d.read {
 		errs = append(errs, d.write.Close())
@@ -200,13 +202,29 @@ func runFn(tx *Tx, fn func(*Tx) error) (err error) {
 
 // Query runs a read query on the read pool.
 func (d *DB) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if st := d.readStmt(ctx, q); st != nil {
+		rows, err := st.QueryContext(ctx, args...)
+		return rows, mapErr(err)
+	}
 	rows, err := d.read.QueryContext(ctx, d.rebind(q), args...)
 	return rows, mapErr(err)
 }
 
 // QueryRow runs a read query that returns at most one row.
 func (d *DB) QueryRow(ctx context.Context, q string, args ...any) *Row {
+	if st := d.readStmt(ctx, q); st != nil {
+		return &Row{row: st.QueryRowContext(ctx, args...)}
+	}
 	return &Row{row: d.read.QueryRowContext(ctx, d.rebind(q), args...)}
+}
+
+// readStmt returns the read pool's prepared statement for q on SQLite, where parsing is a large share of
+// a short read's cost (pgx caches prepared statements itself). nil means: run q unprepared.
+func (d *DB) readStmt(ctx context.Context, q string) *sql.Stmt {
+	if d.engine != SQLite {
+		return nil
+	}
+	return d.stmts.get(ctx, d.read, q)
 }
 
 // Exec runs a statement outside any transaction of ours — for operators' tools (VACUUM INTO), never for
