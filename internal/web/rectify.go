@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -33,16 +34,48 @@ func (s *Server) rectifyRoutes() {
 	s.mux.HandleFunc("GET /rectifications/meetings/{id}", s.page(s.rectifyMeetingPage))
 	s.api("GET /api/v1/rectifications", s.apiRectifyList, true)
 	s.api("POST /api/v1/rectifications", s.apiRectifyCreate, true)
-	s.api("GET /api/v1/rectifications/{id}", s.apiRectifyGet, true)
+	s.api("GET /api/v1/rectifications/{id}", jsonByID(s.Rectify.Get), true)
 	s.api("POST /api/v1/rectifications/{id}/actions", s.apiRectifyAction, true)
 	s.api("GET /api/v1/rectifications/stats", s.apiRectifyStats, true)
 	s.api("GET /api/v1/rectifications/ledger.xlsx", s.apiRectifyExport, true)
-	s.api("POST /api/v1/rectifications/feedbacks", s.apiRectifyFeedback, true)
-	s.api("GET /api/v1/rectifications/feedbacks/{id}", s.apiRectifyFeedbackGet, true)
+	s.api("POST /api/v1/rectifications/feedbacks", jsonCreate(s.Rectify.RecordFeedback), true)
+	s.api("GET /api/v1/rectifications/feedbacks/{id}", jsonByID(s.Rectify.GetFeedback), true)
 	s.api("POST /api/v1/rectifications/feedbacks/import", s.apiRectifyImport, true)
 	s.api("GET /api/v1/rectifications/feedbacks/template.xlsx", s.apiRectifyTemplate, true)
-	s.api("POST /api/v1/rectifications/meetings", s.apiRectifyMeeting, true)
-	s.api("GET /api/v1/rectifications/meetings/{id}", s.apiRectifyMeetingGet, true)
+	s.api("POST /api/v1/rectifications/meetings", jsonCreate(s.Rectify.RecordMeeting), true)
+	s.api("GET /api/v1/rectifications/meetings/{id}", jsonByID(s.Rectify.GetMeeting), true)
+}
+
+// jsonByID answers GET …/{id} with what get returns for the caller.
+func jsonByID[T any](get func(context.Context, auth.Principal, int64) (T, error)) func(http.ResponseWriter, *http.Request, auth.Principal) error {
+	return func(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+		id, err := pathID(r)
+		if err != nil {
+			return err
+		}
+		v, err := get(r.Context(), p, id)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, v)
+		return nil
+	}
+}
+
+// jsonCreate answers a POST whose JSON body create records, with 201 and the record.
+func jsonCreate[In, Out any](create func(context.Context, auth.Principal, In) (Out, error)) func(http.ResponseWriter, *http.Request, auth.Principal) error {
+	return func(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+		var in In
+		if err := readJSON(r, &in); err != nil {
+			return err
+		}
+		v, err := create(r.Context(), p, in)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusCreated, v)
+		return nil
+	}
 }
 
 // rectifyFilter reads the ledger's query: org_id (default the caller's organisation), source, status,
@@ -94,19 +127,6 @@ func (s *Server) apiRectifyCreate(w http.ResponseWriter, r *http.Request, p auth
 	return nil
 }
 
-func (s *Server) apiRectifyGet(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	it, err := s.Rectify.Get(r.Context(), p, id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, it)
-	return nil
-}
-
 func (s *Server) apiRectifyAction(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	id, err := pathID(r)
 	if err != nil {
@@ -150,32 +170,6 @@ func (s *Server) apiRectifyExport(w http.ResponseWriter, r *http.Request, p auth
 	w.Header().Set("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape("整改台账.xlsx"))
 	w.Header().Set("Cache-Control", "no-store")
 	_, _ = buf.WriteTo(w)
-	return nil
-}
-
-func (s *Server) apiRectifyFeedback(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	var n rectify.NewFeedback
-	if err := readJSON(r, &n); err != nil {
-		return err
-	}
-	fb, err := s.Rectify.RecordFeedback(r.Context(), p, n)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, fb)
-	return nil
-}
-
-func (s *Server) apiRectifyFeedbackGet(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	fb, err := s.Rectify.GetFeedback(r.Context(), p, id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, fb)
 	return nil
 }
 
@@ -247,32 +241,6 @@ func (s *Server) apiRectifyTemplate(w http.ResponseWriter, r *http.Request, p au
 	w.Header().Set("Content-Type", files.XLSX)
 	w.Header().Set("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape("巡察反馈问题导入模板.xlsx"))
 	_, _ = buf.WriteTo(w)
-	return nil
-}
-
-func (s *Server) apiRectifyMeeting(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	var n rectify.NewMeeting
-	if err := readJSON(r, &n); err != nil {
-		return err
-	}
-	m, err := s.Rectify.RecordMeeting(r.Context(), p, n)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, m)
-	return nil
-}
-
-func (s *Server) apiRectifyMeetingGet(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	m, err := s.Rectify.GetMeeting(r.Context(), p, id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, m)
 	return nil
 }
 

@@ -66,6 +66,23 @@ func init() {
 			want: map[auth.Role]int{auth.OrgAdmin: 200, auth.BranchOfficer: 200}},
 		matrixCase{name: "rectification ledger page", method: "GET", path: fixed("/rectifications"),
 			want: map[auth.Role]int{auth.OrgAdmin: 200, auth.BranchOfficer: 200}},
+		matrixCase{name: "rectification statistics", method: "GET", scoped: true,
+			path: func(e *env, org int64) string { return fmt.Sprintf("/api/v1/rectifications/stats?org_id=%d", org) },
+			want: map[auth.Role]int{auth.OrgAdmin: 200, auth.BranchOfficer: 200}},
+		matrixCase{name: "feedback import template", method: "GET", path: fixed("/api/v1/rectifications/feedbacks/template.xlsx"),
+			want: map[auth.Role]int{auth.OrgAdmin: 200, auth.BranchOfficer: 200}},
+		matrixCase{name: "record a feedback document", method: "POST", path: fixed("/api/v1/rectifications/feedbacks"),
+			body: func(e *env, org int64, role auth.Role) any {
+				return map[string]any{"title": "矩阵反馈意见", "responsible_org_id": e.committeeA, "supervisor_org_id": e.root,
+					"findings": []map[string]any{{"finding": "矩阵问题", "implementing_org_ids": []int64{org}, "due_on": "2026-06-30"}}}
+			},
+			want: map[auth.Role]int{auth.OrgAdmin: 201}},
+		matrixCase{name: "record a coordination meeting", method: "POST", path: fixed("/api/v1/rectifications/meetings"),
+			body: func(e *env, org int64, role auth.Role) any {
+				return map[string]any{"title": "矩阵会办", "held_on": "2026-03-09", "org_id": e.root, "difficulties": []string{"活动经费保障"},
+					"decisions": []map[string]any{{"decision": "矩阵事项", "responsible_org_id": e.committeeA, "implementing_org_ids": []int64{org}, "due_on": "2026-06-30"}}}
+			},
+			want: map[auth.Role]int{auth.OrgAdmin: 201}},
 		// Only the supervising 工委 records findings: the branch officer may not, even for their branch.
 		matrixCase{name: "record a rectification", method: "POST", path: fixed("/api/v1/rectifications"),
 			body: func(e *env, org int64, role auth.Role) any {
