@@ -90,9 +90,11 @@ func judge(o *orgFacts, it *planItem, today time.Time, soonDays int) (Judgement,
 		return Judgement{}, false
 	}
 	// The organisation must have existed throughout the period so far.
-	for m := p.Start; m <= it.last; m++ {
-		if yf.live&(1<<(m.Index()-1)) == 0 {
-			return Judgement{}, false
+	if yf.live != 0xFFF {
+		for m := p.Start; m <= it.last; m++ {
+			if yf.live&(1<<(m.Index()-1)) == 0 {
+				return Judgement{}, false
+			}
 		}
 	}
 	j := Judgement{Rule: *r, Version: it.version, Period: p, ruleIdx: it.ruleIdx}

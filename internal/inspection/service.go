@@ -178,6 +178,7 @@ type Summary struct {
 	Total        Tally            `json:"total"`         // every judged period
 	ByRule       map[string]Tally `json:"by_rule"`       // by rule id
 	CompliantPct float64          `json:"compliant_pct"` // met / (met + missed), one decimal
+	Findings     int              `json:"findings"`      // findings in all (the list may be cut at the caller's limit)
 }
 
 // Report is the compliance of a subtree over a span of months.
@@ -226,7 +227,7 @@ func (st *subtree) report(orgID int64, from, to Month) Report {
 			rep.Summary.ByRule[Builtin[i].ID] = t
 		}
 	}
-	rep.Summary.OrgsJudged, rep.Summary.OrgsMissed = judged, missed
+	rep.Summary.OrgsJudged, rep.Summary.OrgsMissed, rep.Summary.Findings = judged, missed, len(rep.Findings)
 	if d := rep.Summary.Total.Met + rep.Summary.Total.Missed; d > 0 {
 		rep.Summary.CompliantPct = float64(rep.Summary.Total.Met*1000/d) / 10
 	}

@@ -41,8 +41,8 @@ func nibble(packed int64, m int) int { return int(packed>>(4*(m-1))) & nibbleMax
 // aborts the records' write, so the summaries never disagree with the records.
 func (s *Service) MeetingsChanged(tx *db.Tx, removed, added []orglife.Held) error {
 	for _, h := range removed {
-		n, err := tx.ExecN(`DELETE FROM compliance_held WHERE id = (SELECT MIN(id) FROM compliance_held
-			WHERE record_id = ? AND org_id = ? AND kind = ? AND held_on = ?)`, h.RecordID, h.OrgID, string(h.Kind), h.On)
+		n, err := tx.ExecN(`DELETE FROM compliance_held WHERE org_id = ? AND kind = ? AND held_on = ? AND record_id = ?`,
+			h.OrgID, string(h.Kind), h.On, h.RecordID)
 		if err != nil {
 			return err
 		}
@@ -57,8 +57,8 @@ func (s *Service) MeetingsChanged(tx *db.Tx, removed, added []orglife.Held) erro
 		if !h.Kind.Valid() || h.On.IsZero() || h.OrgID == 0 {
 			return fmt.Errorf("inspection: incomplete fact %+v", h)
 		}
-		if _, err := tx.Exec(`INSERT INTO compliance_held (record_id, org_id, kind, held_on, lecturer_id, chair_id)
-			VALUES (?, ?, ?, ?, ?, ?)`, h.RecordID, h.OrgID, string(h.Kind), h.On, h.LecturerID, h.ChairID); err != nil {
+		if _, err := tx.Exec(`INSERT INTO compliance_held (org_id, kind, held_on, record_id, lecturer_id, chair_id)
+			VALUES (?, ?, ?, ?, ?, ?)`, h.OrgID, string(h.Kind), h.On, h.RecordID, h.LecturerID, h.ChairID); err != nil {
 			return err
 		}
 		if err := s.touch(tx, h, +1); err != nil {
@@ -72,19 +72,14 @@ func (s *Service) MeetingsChanged(tx *db.Tx, removed, added []orglife.Held) erro
 // from compliance_held only when the month is saturated — then moves the person tallies.
 func (s *Service) touch(tx *db.Tx, h orglife.Held, delta int) error {
 	m := MonthOf(h.On.Time)
-	// Read-modify-write of the packed row: the row is created first and then locked (PostgreSQL), so two
-	// concurrent writes for the same organisation and year queue instead of losing a count. SQLite's
-	// writes are serialised already.
-	if _, err := tx.Exec(`INSERT INTO compliance_summaries (org_id, year, packed) VALUES (?, ?, ?) ON CONFLICT (org_id, year) DO NOTHING`,
-		h.OrgID, m.Year(), (&counts{}).encode()); err != nil {
-		return err
-	}
-	lock := ""
-	if tx.Engine() == db.Postgres {
-		lock = " FOR UPDATE"
-	}
+	// Read-modify-write of the packed row, locked (PostgreSQL) so two concurrent writes for the same
+	// organisation and year queue instead of losing a count; SQLite's writes are serialised already.
+	// One statement creates the row if need be and returns it; on PostgreSQL the DO UPDATE also locks it
+	// until the write commits.
 	var raw []byte
-	if err := tx.QueryRow("SELECT packed FROM compliance_summaries WHERE org_id = ? AND year = ?"+lock, h.OrgID, m.Year()).Scan(&raw); err != nil {
+	if err := tx.QueryRow(`INSERT INTO compliance_summaries (org_id, year, packed) VALUES (?, ?, ?)
+		ON CONFLICT (org_id, year) DO UPDATE SET packed = compliance_summaries.packed RETURNING packed`,
+		h.OrgID, m.Year(), (&counts{}).encode()).Scan(&raw); err != nil {
 		return err
 	}
 	var c counts

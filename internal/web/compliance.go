@@ -48,12 +48,25 @@ func (s *Server) apiCompliance(w http.ResponseWriter, r *http.Request, p auth.Pr
 			f.Add(k, v)
 		}
 	}
+	limit := 5000
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100000 {
+			f.Add("limit", "form.number")
+		}
+		limit = n
+	}
 	if err := f.Err(); err != nil {
 		return err
 	}
 	rep, err := s.Compliance.Compliance(r.Context(), p, id, from, to)
 	if err != nil {
 		return err
+	}
+	// A whole city has tens of thousands of findings: the list is cut at limit (summary.findings says
+	// how many there are); the messages are written for the part returned only.
+	if len(rep.Findings) > limit {
+		rep.Findings = rep.Findings[:limit]
 	}
 	lang := langFrom(r.Context())
 	for i := range rep.Findings {
