@@ -386,3 +386,32 @@ func (s *Service) FormOptions(ctx context.Context, p auth.Principal) (Options, e
 	}
 	return o, rows.Err()
 }
+
+// ItemsForFindings maps findings of special inspections to the ledger items made from them (finding id →
+// item id), for the inspection report to link each sent finding. Ids only: the items themselves are read
+// with Get, which checks the reader's scope.
+func (s *Service) ItemsForFindings(ctx context.Context, findingIDs []int64) (map[int64]int64, error) {
+	out := map[int64]int64{}
+	if len(findingIDs) == 0 {
+		return out, nil
+	}
+	rows, err := s.db.Query(ctx, "SELECT source_id, id FROM rectify_items WHERE source = ? AND source_id > 0", string(SourceInspection))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	want := map[int64]bool{}
+	for _, id := range findingIDs {
+		want[id] = true
+	}
+	for rows.Next() {
+		var f, item int64
+		if err := rows.Scan(&f, &item); err != nil {
+			return nil, err
+		}
+		if want[f] {
+			out[f] = item
+		}
+	}
+	return out, rows.Err()
+}

@@ -220,8 +220,24 @@ func (s *Server) inspectionPage(w http.ResponseWriter, r *http.Request, p auth.P
 	if n := counts[""]; n > 0 {
 		bars = append(bars, ruleBar{RuleID: "—", Count: n, Bar: n * 100 / top})
 	}
-	s.render(w, r, http.StatusOK, "inspection", map[string]any{"C": c, "Bars": bars, "CanRun": c.Status == inspection.CampaignDraft && p.Role.Can(auth.ManageOrgs),
-		"XLSX": "/api/v1/inspections/" + strconv.FormatInt(c.ID, 10) + "/report.xlsx"})
+	// Findings already sent to the rectification ledger link to their item; the work committee's officers
+	// send the others (inspection_rectify.go).
+	fids := make([]int64, len(c.Findings))
+	for i, f := range c.Findings {
+		fids[i] = f.ID
+	}
+	sent, err := s.Rectify.ItemsForFindings(r.Context(), fids)
+	if err != nil {
+		return err
+	}
+	canSend := c.Status == inspection.CampaignRun && p.Role.Can(auth.WriteBusiness) && strings.Count(p.OrgPath, "/") == 2
+	data := map[string]any{"C": c, "Bars": bars, "CanRun": c.Status == inspection.CampaignDraft && p.Role.Can(auth.ManageOrgs),
+		"XLSX": "/api/v1/inspections/" + strconv.FormatInt(c.ID, 10) + "/report.xlsx", "Sent": sent, "CanSend": canSend,
+		"DueDefault": clock.Today(s.Clock).AddDate(0, 3, 0).Format("2006-01-02")}
+	if v := r.URL.Query().Get("rectify_error"); v != "" {
+		data["SendError"], _ = strconv.ParseInt(v, 10, 64)
+	}
+	s.render(w, r, http.StatusOK, "inspection", data)
 	return nil
 }
 

@@ -113,6 +113,7 @@ func (s *Server) routes() {
 	s.statsRoutes()
 	s.notificationRoutes()
 	s.fileRoutes()
+	s.inspectionRectifyRoutes()
 	s.readingRoutes()
 	s.learningRoutes()
 	s.meetingRoutes()
