@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/dangjian/dangjian/internal/platform/auth"
+	"github.com/dangjian/dangjian/internal/platform/db"
 )
 
 func TestLoginShowsChineseHomeAndSetsSafeCookie(t *testing.T) {
@@ -220,6 +221,24 @@ func TestPersonalAccessTokens(t *testing.T) {
 			if r := c.do("GET", "/api/v1/me", nil, map[string]string{"Authorization": h}); r.status != http.StatusUnauthorized {
 				t.Errorf("%s token: %d", name, r.status)
 			}
+		}
+		// A revoked token, and any token of a disabled account, stop working at once.
+		for _, c2 := range []struct{ name, set, undo string }{
+			{"revoked", "UPDATE tokens SET revoked_at = 1", "UPDATE tokens SET revoked_at = 0"},
+			{"account disabled", "UPDATE users SET disabled = TRUE WHERE username = 'demo_officer'", "UPDATE users SET disabled = FALSE WHERE username = 'demo_officer'"},
+		} {
+			if err := e.db.Write(ctx, func(tx *db.Tx) error { _, err := tx.Exec(c2.set); return err }); err != nil {
+				t.Fatal(err)
+			}
+			if r := c.do("GET", "/api/v1/me", nil, bearer); r.status != http.StatusUnauthorized {
+				t.Fatalf("%s token: %d", c2.name, r.status)
+			}
+			if err := e.db.Write(ctx, func(tx *db.Tx) error { _, err := tx.Exec(c2.undo); return err }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if r := c.do("GET", "/api/v1/me", nil, bearer); r.status != http.StatusOK {
+			t.Fatalf("token after undoing: %d", r.status)
 		}
 		e.clock.Advance(24*time.Hour + time.Second)
 		if r := c.do("GET", "/api/v1/me", nil, bearer); r.status != http.StatusUnauthorized {

@@ -242,19 +242,10 @@ func (s *Service) Token(ctx context.Context, secret string) (Principal, error) {
 	if !strings.HasPrefix(secret, TokenPrefix) {
 		return Principal{}, ErrBadToken
 	}
-	var userID, expires, revoked int64
-	err := s.db.QueryRow(ctx, "SELECT user_id, expires_at, revoked_at FROM tokens WHERE hash = ?", gm.HashHex(secret)).
-		Scan(&userID, &expires, &revoked)
-	if errs.Is(err, errs.NotFound) {
-		return Principal{}, ErrBadToken
-	}
-	if err != nil {
-		return Principal{}, err
-	}
-	if revoked != 0 || db.Millis(s.clock.Now()) >= expires {
-		return Principal{}, ErrBadToken
-	}
-	p, err := scanPrincipal(s.db.QueryRow(ctx, principalSelect+" WHERE u.id = ? AND u.disabled = ?", userID, false))
+	// One query: a live token of an enabled account (every API request comes through here).
+	p, err := scanPrincipal(s.db.QueryRow(ctx, principalSelect+` JOIN tokens t ON t.user_id = u.id
+		WHERE t.hash = ? AND t.revoked_at = 0 AND t.expires_at > ? AND u.disabled = ?`,
+		gm.HashHex(secret), db.Millis(s.clock.Now()), false))
 	if errs.Is(err, errs.NotFound) {
 		return Principal{}, ErrBadToken
 	}
