@@ -61,7 +61,7 @@ func (a *apiClient) call(method, path string, body, out any) int {
 // TestBrowserOfficerRecordsCommitteeMeeting: the branch's committee is set up (three posts, A3.1); the
 // branch officer records a committee meeting for the branch — kind and date first, then the roster of
 // that day with two present and one excused, a photo — saves the draft, submits it, and finds it on
-// the branch's list and on the annual plan as held. Desktop and phone.
+// the branch's list, on the annual plan as held, and green on the compliance calendar. Desktop and phone.
 func TestBrowserOfficerRecordsCommitteeMeeting(t *testing.T) {
 	t.Parallel()
 	p, tb := journey(t, "meetings")
@@ -164,6 +164,18 @@ func TestBrowserOfficerRecordsCommitteeMeeting(t *testing.T) {
 		t.Errorf("plan: March committee meetings = %q, want 1/0", held)
 	}
 	tb.shot("plan-desktop")
+
+	// The compliance calendar (wired to the records in the same transaction) shows March's committee
+	// meeting (A2.2, monthly where a committee exists) as met.
+	if st := tb.open("/orgs/" + branch + "/compliance?year=2026"); st != 200 {
+		t.Fatalf("calendar: %d", st)
+	}
+	var cell string
+	tb.evalInto(`(() => { const a = document.querySelector('a[href$="/compliance/A2.2/2026-03"]'); return a ? a.parentElement.className : 'missing'; })()`, &cell)
+	if !strings.Contains(cell, "st-met") {
+		t.Errorf("calendar cell for A2.2 in March 2026: class %q, want st-met", cell)
+	}
+	tb.shot("calendar-desktop")
 
 	// On a phone: the list and the record fit the screen.
 	tb.asPhone()
