@@ -9,6 +9,7 @@ import (
 	"github.com/dangjian/dangjian/internal/inspection"
 	"github.com/dangjian/dangjian/internal/platform/auth"
 	"github.com/dangjian/dangjian/internal/platform/clock"
+	"github.com/dangjian/dangjian/internal/platform/errs"
 	"github.com/dangjian/dangjian/internal/platform/i18n"
 )
 
@@ -18,6 +19,8 @@ func (s *Server) inspectionRoutes() {
 	s.mux.HandleFunc("POST /inspections", s.page(s.inspectionCreateForm))
 	s.mux.HandleFunc("GET /inspections/{id}", s.page(s.inspectionPage))
 	s.mux.HandleFunc("POST /inspections/{id}/run", s.page(s.inspectionRunForm))
+	s.mux.HandleFunc("POST /inspections/{id}/findings", s.page(s.inspectionFindingForm))
+	s.mux.HandleFunc("POST /inspections/{id}/notes", s.page(s.inspectionNoteForm))
 	s.api("GET /api/v1/inspections", s.apiInspections, true)
 	s.api("POST /api/v1/inspections", s.apiInspectionCreate, true)
 	s.api("GET /api/v1/inspections/{id}", s.apiInspectionGet, true)
@@ -200,6 +203,11 @@ func (s *Server) inspectionPage(w http.ResponseWriter, r *http.Request, p auth.P
 	if err != nil {
 		return err
 	}
+	return s.renderInspection(w, r, p, id, http.StatusOK, nil)
+}
+
+// renderInspection shows a campaign's report; extra carries a refused form back (Form, Fields, Error).
+func (s *Server) renderInspection(w http.ResponseWriter, r *http.Request, p auth.Principal, id int64, status int, extra map[string]any) error {
 	c, err := s.Compliance.Campaign(r.Context(), p, id)
 	if err != nil {
 		return err
@@ -237,7 +245,23 @@ func (s *Server) inspectionPage(w http.ResponseWriter, r *http.Request, p auth.P
 	if v := r.URL.Query().Get("rectify_error"); v != "" {
 		data["SendError"], _ = strconv.ParseInt(v, 10, 64)
 	}
-	s.render(w, r, http.StatusOK, "inspection", data)
+	// Inspectors add findings and notes from spot-checks once the campaign has run.
+	if c.Status == inspection.CampaignRun && p.Role.Can(auth.WriteBusiness) {
+		tree, err := s.Orgs.TreeAsOf(r.Context(), p, c.OrgID, s.Clock.Now())
+		if err != nil {
+			return err
+		}
+		data["ScopeOrgs"], data["RuleIDs"] = tree, inspection.Builtin
+		data["Severities"] = []inspection.Severity{inspection.SevError, inspection.SevWarning, inspection.SevInfo}
+	}
+	data["Form"], data["Fields"] = map[string]string{}, map[string]string{}
+	for k, v := range extra {
+		data[k] = v
+	}
+	if r.URL.Query().Get("added") != "" {
+		data["Flash"] = "inspection.added"
+	}
+	s.render(w, r, status, "inspection", data)
 	return nil
 }
 
@@ -251,4 +275,55 @@ func (s *Server) inspectionRunForm(w http.ResponseWriter, r *http.Request, p aut
 	}
 	http.Redirect(w, r, "/inspections/"+strconv.FormatInt(id, 10), http.StatusSeeOther)
 	return nil
+}
+
+// inspectionFindingForm adds an inspector's finding from the report page.
+func (s *Server) inspectionFindingForm(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	m := inspection.ManualFinding{OrgID: formID(r, "org_id"), RuleID: r.PostFormValue("rule_id"), Period: strings.TrimSpace(r.PostFormValue("period")),
+		Severity: inspection.Severity(r.PostFormValue("severity")), RecordID: formID(r, "record_id"), Note: r.PostFormValue("note")}
+	f, err := s.Compliance.AddFinding(r.Context(), p, id, m)
+	if err != nil {
+		return s.inspectionFormRefused(w, r, p, id, "finding", err)
+	}
+	http.Redirect(w, r, fmt.Sprintf("/inspections/%d?added=1#finding-%d", id, f.ID), http.StatusSeeOther)
+	return nil
+}
+
+// inspectionNoteForm adds an inspector's note from a spot-check.
+func (s *Server) inspectionNoteForm(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	n := inspection.SpotNote{OrgID: formID(r, "org_id"), RecordID: formID(r, "record_id"), Body: r.PostFormValue("body")}
+	if _, err := s.Compliance.AddNote(r.Context(), p, id, n); err != nil {
+		return s.inspectionFormRefused(w, r, p, id, "note", err)
+	}
+	http.Redirect(w, r, fmt.Sprintf("/inspections/%d?added=1#notes", id), http.StatusSeeOther)
+	return nil
+}
+
+// inspectionFormRefused shows the report again with the form's values and its field messages (422), or
+// passes on errors that are not about the input.
+func (s *Server) inspectionFormRefused(w http.ResponseWriter, r *http.Request, p auth.Principal, id int64, form string, err error) error {
+	e, ok := errs.As(err)
+	if !ok || (e.Code != errs.Unprocessable && e.Code != errs.Invalid) {
+		return err
+	}
+	vals := map[string]string{"form": form}
+	for k, v := range r.PostForm {
+		if len(v) > 0 {
+			vals[k] = v[0]
+		}
+	}
+	fields := map[string]string{}
+	lang := langFrom(r.Context())
+	for k, key := range e.Fields {
+		fields[k] = s.I18n.T(lang, key, e.Args)
+	}
+	return s.renderInspection(w, r, p, id, http.StatusUnprocessableEntity, map[string]any{"Form": vals, "Fields": fields, "Error": e.Key})
 }

@@ -66,6 +66,8 @@ type pageSet struct{ pages map[string]*template.Template }
 var funcs = template.FuncMap{
 	"asset": assetPath,
 	"join":  strings.Join,
+	// indent sets an option of a tree apart by its depth (full-width spaces; selects take no styling).
+	"indent": func(depth int) string { return strings.Repeat("　", min(max(depth, 0), 12)) },
 }
 
 // loadPages parses every page with the layout, once, at start: a broken template stops the server
