@@ -66,6 +66,8 @@ func TestBrowserDailyQuestionOnPhone(t *testing.T) {
 		t.Fatalf("officer login: %d", st)
 	}
 	tb.open("/learning")
+	// On a phone the menu starts folded: unfold it, then follow its link to the branch's figures.
+	tb.do(chromedp.Click(chromedp.CSS(`nav.nav details.menu > summary`), chromedp.NodeVisible))
 	tb.click(`nav.nav a[href$="/learning"]:not([href="/learning"])`)
 	if rows := tb.texts(`[data-testid="participation-chart"] tbody tr`); len(rows) == 0 || !strings.Contains(rows[0], "%") {
 		t.Fatalf("chart rows: %q", rows)

@@ -4,3 +4,9 @@
 addEventListener('pageshow', function (e) {
   if (e.persisted && document.body.classList.contains('signed-in')) location.reload();
 });
+
+// On a phone the menu starts folded (it is long); without the script it simply stays open.
+addEventListener('DOMContentLoaded', function () {
+  var menu = document.querySelector('nav.nav details.menu');
+  if (menu && matchMedia('(max-width: 720px)').matches) menu.open = false;
+});
