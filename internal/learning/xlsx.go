@@ -1,7 +1,6 @@
 package learning
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,6 +12,7 @@ import (
 	"github.com/dangjian/dangjian/internal/platform/auth"
 	"github.com/dangjian/dangjian/internal/platform/db"
 	"github.com/dangjian/dangjian/internal/platform/errs"
+	"github.com/dangjian/dangjian/internal/platform/xlsxin"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -160,15 +160,15 @@ func (s *Service) Import(ctx context.Context, p auth.Principal, orgID int64, dat
 		if len(rerrs) == 0 {
 			k := StemKey(q.Stem)
 			if first, ok := seen[k]; ok {
-				rerrs = append(rerrs, RowError{Row: r.line, Column: "题干", Key: "learning.import.dup_in_file", Args: map[string]any{"First": first}})
+				rerrs = append(rerrs, RowError{Row: r.Line, Column: "题干", Key: "learning.import.dup_in_file", Args: map[string]any{"First": first}})
 			} else {
-				seen[k] = r.line
+				seen[k] = r.Line
 			}
 		}
 		res.Errors = append(res.Errors, rerrs...)
 		if len(rerrs) == 0 {
 			q.OrgID = orgID
-			good = append(good, parsed{r.line, q})
+			good = append(good, parsed{r.Line, q})
 		}
 	}
 	err = s.db.Write(ctx, func(tx *db.Tx) error {
@@ -205,83 +205,40 @@ func sortRowErrors(e []RowError) {
 	}
 }
 
-type sheetRow struct {
-	line  int
-	cells map[string]string
+type sheetRow = xlsxin.Row
+
+// sheetKeys are this import's messages for a refused file.
+var sheetKeys = map[error]string{xlsxin.ErrEmpty: "learning.import.empty", xlsxin.ErrTooLarge: "learning.import.too_large",
+	xlsxin.ErrUnzippedTooLarge: "learning.import.too_large", xlsxin.ErrNotXLSX: "learning.import.not_xlsx",
+	xlsxin.ErrNoHeader: "learning.import.no_header", xlsxin.ErrTooManyRows: "learning.import.too_many_rows",
+	xlsxin.ErrNoRows: "learning.import.no_rows"}
+
+// readSheet reads the first sheet safely (xlsxin, which also refuses a zip bomb): the header row, then at
+// most ImportMaxRows rows, their cells by header.
+func readSheet(data []byte) ([]sheetRow, error) {
+	rows, err := xlsxin.Read(data, xlsxin.Limits{MaxFileBytes: ImportMaxBytes, MaxUnzipped: importUnzipped, MaxRows: ImportMaxRows}, sheetHeader)
+	if key, ok := sheetKeys[err]; ok {
+		return nil, sheetErr(key)
+	}
+	return rows, err
 }
 
-func readSheet(data []byte) ([]sheetRow, error) {
-	if len(data) == 0 {
-		return nil, sheetErr("learning.import.empty")
-	}
-	if len(data) > ImportMaxBytes {
-		return nil, sheetErr("learning.import.too_large")
-	}
-	x, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{UnzipSizeLimit: importUnzipped, UnzipXMLSizeLimit: 16 << 20})
-	if err != nil {
-		return nil, sheetErr("learning.import.not_xlsx")
-	}
-	defer x.Close()
-	sheets := x.GetSheetList()
-	if len(sheets) == 0 {
-		return nil, sheetErr("learning.import.no_header")
-	}
-	it, err := x.Rows(sheets[0])
-	if err != nil {
-		return nil, sheetErr("learning.import.not_xlsx")
-	}
-	defer it.Close()
-	var cols map[int]string
-	var out []sheetRow
-	line := 0
-	for it.Next() {
-		line++
-		cells, err := it.Columns(excelize.Options{RawCellValue: true})
-		if err != nil {
-			return nil, sheetErr("learning.import.not_xlsx")
-		}
-		empty := true
-		for _, c := range cells {
-			if strings.TrimSpace(c) != "" {
-				empty = false
+// sheetHeader maps the header row to the template's headers (a leading * is allowed); nil unless at least
+// four of them are there.
+func sheetHeader(cells []string) map[int]string {
+	cols := map[int]string{}
+	for i, c := range cells {
+		h := strings.TrimLeft(strings.TrimSpace(c), "*＊")
+		for _, want := range SheetHeaders {
+			if h == want {
+				cols[i] = want
 			}
 		}
-		if empty {
-			continue
-		}
-		if cols == nil {
-			cols = map[int]string{}
-			for i, c := range cells {
-				h := strings.TrimLeft(strings.TrimSpace(c), "*＊")
-				for _, want := range SheetHeaders {
-					if h == want {
-						cols[i] = want
-					}
-				}
-			}
-			if len(cols) < 4 {
-				return nil, sheetErr("learning.import.no_header")
-			}
-			continue
-		}
-		if len(out) >= ImportMaxRows {
-			return nil, sheetErr("learning.import.too_many_rows")
-		}
-		r := sheetRow{line: line, cells: map[string]string{}}
-		for i, c := range cells {
-			if h, ok := cols[i]; ok {
-				r.cells[h] = strings.TrimSpace(c)
-			}
-		}
-		out = append(out, r)
 	}
-	if cols == nil {
-		return nil, sheetErr("learning.import.no_header")
+	if len(cols) < 4 {
+		return nil
 	}
-	if len(out) == 0 {
-		return nil, sheetErr("learning.import.no_rows")
-	}
-	return out, nil
+	return cols
 }
 
 // columnOf maps a field of NewQuestion to the sheet's column.
@@ -291,7 +248,7 @@ var columnOf = map[string]string{"kind": "题型", "stem": "题干", "options": 
 // parseRow turns one row into a checked question, or the row's errors (message keys of the same
 // validation as the API, so the sheet and the form say the same thing).
 func parseRow(r sheetRow) (Question, []RowError) {
-	c := r.cells
+	c := r.Values
 	n := NewQuestion{Stem: c["题干"], Explanation: c["解析"], Source: c["出处"]}
 	var out []RowError
 	for k, label := range kindLabel {
@@ -345,7 +302,7 @@ func parseRow(r sheetRow) (Question, []RowError) {
 	}
 	q, f := n.check()
 	for field, k := range f {
-		out = append(out, RowError{Row: r.line, Column: columnOf[field], Key: k})
+		out = append(out, RowError{Row: r.Line, Column: columnOf[field], Key: k})
 	}
 	// Stable order of a row's errors: by column position.
 	for i := 1; i < len(out); i++ {

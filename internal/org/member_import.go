@@ -1,8 +1,6 @@
 package org
 
 import (
-	"archive/zip"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +14,7 @@ import (
 	"github.com/dangjian/dangjian/internal/platform/db"
 	"github.com/dangjian/dangjian/internal/platform/errs"
 	"github.com/dangjian/dangjian/internal/platform/validate"
+	"github.com/dangjian/dangjian/internal/platform/xlsxin"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -92,15 +91,8 @@ type ImportResult struct {
 // errRollback ends a transaction whose work must not be kept (dry run, all-or-nothing refusal).
 var errRollback = errors.New("import: roll back")
 
-func fileErr(key string) error {
-	return &errs.Error{Code: errs.Unprocessable, Key: key, Fields: map[string]string{"file": key}}
-}
-
-// importRow is one data row of the sheet as read.
-type importRow struct {
-	line   int
-	values map[string]string // field → cell text
-}
+// importRow is one data row of the sheet as read (Values: field → cell text).
+type importRow = xlsxin.Row
 
 // ImportMembers reads an .xlsx sheet of members (the template's columns) and, unless opt.DryRun, adds them
 // in ONE write transaction: all or nothing, or only the valid rows with opt.SkipInvalid. Each member goes
@@ -158,14 +150,14 @@ func (s *Service) ImportMembers(ctx context.Context, p auth.Principal, data []by
 			if len(pre) > 0 {
 				// Still run the member validation so the row shows every problem at once.
 				_, err := s.checkMember(tx, n)
-				rowErrs = append(pre, fieldErrors(row.line, err, pre)...)
-				if err != nil && len(fieldErrors(row.line, err, nil)) == 0 {
+				rowErrs = append(pre, fieldErrors(row.Line, err, pre)...)
+				if err != nil && len(fieldErrors(row.Line, err, nil)) == 0 {
 					return err
 				}
 			} else {
 				m, err := s.createMemberTx(tx, n, batch)
 				if err != nil {
-					rowErrs = fieldErrors(row.line, err, nil)
+					rowErrs = fieldErrors(row.Line, err, nil)
 					if len(rowErrs) == 0 {
 						return err // not a problem of the row: stop the whole import
 					}
@@ -270,10 +262,10 @@ func (s *Service) importBranches(ctx context.Context) (branchIndex, error) {
 // the branch by name or id (unknown, outside the caller's subtree, ambiguous), a yes/no cell, and an ID
 // number repeated in the file. Everything else is CreateMember's validation.
 func parseImportRow(row importRow, scopeID int64, scope string, branches branchIndex, seen map[string]int) (NewMember, []ImportRowError) {
-	v := row.values
+	v := row.Values
 	var pre []ImportRowError
 	add := func(field, key string, args map[string]any) {
-		pre = append(pre, ImportRowError{Row: row.line, Column: columnOf(field), Field: field, Key: key, Args: args})
+		pre = append(pre, ImportRowError{Row: row.Line, Column: columnOf(field), Field: field, Key: key, Args: args})
 	}
 	n := NewMember{Name: v["name"], IDNumber: v["id_number"], Ethnicity: v["ethnicity"], Phone: v["phone"],
 		BirthDate: importDate(v["birth_date"]), JoinedOn: importDate(v["joined_on"]), FullOn: importDate(v["full_on"]),
@@ -331,7 +323,7 @@ func parseImportRow(row importRow, scopeID int64, scope string, branches branchI
 		if first, ok := seen[info.Number]; ok {
 			add("id_number", "member_import.id_number.duplicate_in_file", map[string]any{"Row": first})
 		} else {
-			seen[info.Number] = row.line
+			seen[info.Number] = row.Line
 		}
 	}
 	return n, pre
@@ -421,101 +413,21 @@ func importDate(s string) string {
 	return s
 }
 
-// readImportSheet checks the package before excelize opens it (empty, not a zip, a zip bomb), then
-// reads the first sheet: a header row with the template's headers, then at most ImportMaxRows rows.
-func readImportSheet(data []byte) ([]importRow, error) {
-	if len(data) == 0 {
-		return nil, fileErr("member_import.file.empty")
-	}
-	if len(data) > ImportMaxFileBytes {
-		return nil, fileErr("member_import.file.too_large")
-	}
-	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		return nil, fileErr("member_import.file.not_xlsx")
-	}
-	var total uint64
-	workbook := false
-	for _, f := range zr.File {
-		total += f.UncompressedSize64
-		if f.UncompressedSize64 > importMaxUnzippedPart || total > ImportMaxUnzipped {
-			return nil, fileErr("member_import.file.unzipped_too_large")
-		}
-		if f.Name == "xl/workbook.xml" {
-			workbook = true
-		}
-	}
-	if !workbook {
-		return nil, fileErr("member_import.file.not_xlsx")
-	}
-	// The sizes above are what the archive claims; excelize's own limits hold it to them while inflating.
-	x, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{UnzipSizeLimit: ImportMaxUnzipped, UnzipXMLSizeLimit: 16 << 20})
-	if err != nil {
-		if strings.Contains(err.Error(), "size") {
-			return nil, fileErr("member_import.file.unzipped_too_large")
-		}
-		return nil, fileErr("member_import.file.not_xlsx")
-	}
-	defer x.Close()
-	sheets := x.GetSheetList()
-	if len(sheets) == 0 {
-		return nil, fileErr("member_import.file.no_header")
-	}
-	it, err := x.Rows(sheets[0])
-	if err != nil {
-		return nil, fileErr("member_import.file.not_xlsx")
-	}
-	defer it.Close()
-	var cols map[int]string // column index → field
-	var out []importRow
-	line := 0
-	for it.Next() {
-		line++
-		cells, err := it.Columns(excelize.Options{RawCellValue: true})
-		if err != nil {
-			return nil, fileErr("member_import.file.not_xlsx")
-		}
-		if blank(cells) {
-			continue
-		}
-		if cols == nil {
-			cols = headerColumns(cells)
-			if cols == nil {
-				return nil, fileErr("member_import.file.no_header")
-			}
-			continue
-		}
-		if len(out) >= ImportMaxRows {
-			return nil, &errs.Error{Code: errs.Unprocessable, Key: "member_import.file.too_many_rows",
-				Fields: map[string]string{"file": "member_import.file.too_many_rows"}, Args: map[string]any{"Max": ImportMaxRows}}
-		}
-		r := importRow{line: line, values: map[string]string{}}
-		for i, c := range cells {
-			if f, ok := cols[i]; ok {
-				r.values[f] = strings.TrimSpace(c)
-			}
-		}
-		out = append(out, r)
-	}
-	if err := it.Error(); err != nil {
-		return nil, fileErr("member_import.file.not_xlsx")
-	}
-	if cols == nil {
-		return nil, fileErr("member_import.file.no_header")
-	}
-	if len(out) == 0 {
-		return nil, fileErr("member_import.file.no_rows")
-	}
-	return out, nil
-}
+// sheetKeys are this import's messages for a refused file.
+var sheetKeys = map[error]string{xlsxin.ErrEmpty: "member_import.file.empty", xlsxin.ErrTooLarge: "member_import.file.too_large",
+	xlsxin.ErrUnzippedTooLarge: "member_import.file.unzipped_too_large", xlsxin.ErrNotXLSX: "member_import.file.not_xlsx",
+	xlsxin.ErrNoHeader: "member_import.file.no_header", xlsxin.ErrTooManyRows: "member_import.file.too_many_rows",
+	xlsxin.ErrNoRows: "member_import.file.no_rows"}
 
-func blank(cells []string) bool {
-	for _, c := range cells {
-		if strings.TrimSpace(c) != "" {
-			return false
-		}
+// readImportSheet reads the first sheet safely (xlsxin: empty, not a workbook, a zip bomb, one part
+// inflating too far): a header row with the template's headers, then at most ImportMaxRows rows.
+func readImportSheet(data []byte) ([]importRow, error) {
+	rows, err := xlsxin.Read(data, xlsxin.Limits{MaxFileBytes: ImportMaxFileBytes, MaxUnzipped: ImportMaxUnzipped,
+		MaxPartUnzipped: importMaxUnzippedPart, MaxRows: ImportMaxRows}, headerColumns)
+	if key, ok := sheetKeys[err]; ok {
+		return nil, &errs.Error{Code: errs.Unprocessable, Key: key, Fields: map[string]string{"file": key}, Args: map[string]any{"Max": ImportMaxRows}}
 	}
-	return true
+	return rows, err
 }
 
 // headerColumns maps the header row to fields; a header may carry a note ("所在支部（名称或编号）") or a

@@ -1,8 +1,6 @@
 package reading
 
 import (
-	"archive/zip"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +14,7 @@ import (
 	"github.com/dangjian/dangjian/internal/platform/auth"
 	"github.com/dangjian/dangjian/internal/platform/db"
 	"github.com/dangjian/dangjian/internal/platform/errs"
+	"github.com/dangjian/dangjian/internal/platform/xlsxin"
 )
 
 // Limits of a catalogue import: a room of 10,000 titles is large; the inflated size stops a zip bomb
@@ -76,10 +75,6 @@ type ImportResult struct {
 
 var errRollback = errors.New("reading import: roll back")
 
-func importFileErr(key string) error {
-	return &errs.Error{Code: errs.Unprocessable, Key: key, Fields: map[string]string{"file": key}}
-}
-
 // ImportBooks reads an .xlsx sheet of the template's columns and adds the books and their copies to a room
 // in ONE write transaction: all or nothing unless SkipInvalid, nothing at all for a dry run.
 func (s *Service) ImportBooks(ctx context.Context, p auth.Principal, data []byte, opt ImportOptions) (ImportResult, error) {
@@ -133,11 +128,11 @@ func (s *Service) ImportBooks(ctx context.Context, p auth.Principal, data []byte
 
 // parseRow checks one row with the same validation as AddBook, plus an ISBN repeated in the sheet.
 func (s *Service) parseRow(row sheetRow, roomID int64, seen map[string]int) (BookInput, []ImportRowError) {
-	v := row.values
+	v := row.Values
 	in := BookInput{ISBN: v["isbn"], Title: v["title"], Author: v["author"], Publisher: v["publisher"], RoomID: roomID}
 	var out []ImportRowError
 	add := func(field, key string, args map[string]any) {
-		out = append(out, ImportRowError{Row: row.line, Column: headerOf(field), Field: field, Key: key, Args: args})
+		out = append(out, ImportRowError{Row: row.Line, Column: headerOf(field), Field: field, Key: key, Args: args})
 	}
 	if y := strings.TrimSpace(v["year"]); y != "" {
 		n, err := strconv.Atoi(strings.TrimSuffix(y, "年"))
@@ -163,7 +158,7 @@ func (s *Service) parseRow(row sheetRow, roomID int64, seen map[string]int) (Boo
 		if first, ok := seen[in.ISBN]; ok {
 			add("isbn", "reading.import.isbn_repeated", map[string]any{"Row": first})
 		} else {
-			seen[in.ISBN] = row.line
+			seen[in.ISBN] = row.Line
 		}
 	}
 	return in, out
@@ -178,86 +173,21 @@ func headerOf(field string) string {
 	return ""
 }
 
-type sheetRow struct {
-	line   int
-	values map[string]string
-}
+type sheetRow = xlsxin.Row
 
-// readSheet checks the package before excelize opens it (empty, not a zip, inflating too far), then reads
-// the first sheet: the header row, then at most ImportMaxRows rows.
+// sheetKeys are this import's messages for a refused file.
+var sheetKeys = map[error]string{xlsxin.ErrEmpty: "reading.import.file.empty", xlsxin.ErrTooLarge: "reading.import.file.too_large",
+	xlsxin.ErrUnzippedTooLarge: "reading.import.file.too_large", xlsxin.ErrNotXLSX: "reading.import.file.not_xlsx",
+	xlsxin.ErrNoHeader: "reading.import.file.no_header", xlsxin.ErrTooManyRows: "reading.import.file.too_many_rows",
+	xlsxin.ErrNoRows: "reading.import.file.no_rows"}
+
+// readSheet reads the first sheet safely (xlsxin): the header row, then at most ImportMaxRows rows.
 func readSheet(data []byte) ([]sheetRow, error) {
-	if len(data) == 0 {
-		return nil, importFileErr("reading.import.file.empty")
+	rows, err := xlsxin.Read(data, xlsxin.Limits{MaxFileBytes: ImportMaxFileBytes, MaxUnzipped: importMaxUnzipped, MaxRows: ImportMaxRows}, headers)
+	if key, ok := sheetKeys[err]; ok {
+		return nil, &errs.Error{Code: errs.Unprocessable, Key: key, Fields: map[string]string{"file": key}, Args: map[string]any{"Max": ImportMaxRows}}
 	}
-	if len(data) > ImportMaxFileBytes {
-		return nil, importFileErr("reading.import.file.too_large")
-	}
-	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		return nil, importFileErr("reading.import.file.not_xlsx")
-	}
-	var total uint64
-	for _, f := range zr.File {
-		total += f.UncompressedSize64
-		if total > importMaxUnzipped {
-			return nil, importFileErr("reading.import.file.too_large")
-		}
-	}
-	x, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{UnzipSizeLimit: importMaxUnzipped, UnzipXMLSizeLimit: 16 << 20})
-	if err != nil {
-		return nil, importFileErr("reading.import.file.not_xlsx")
-	}
-	defer x.Close()
-	sheets := x.GetSheetList()
-	if len(sheets) == 0 {
-		return nil, importFileErr("reading.import.file.no_header")
-	}
-	it, err := x.Rows(sheets[0])
-	if err != nil {
-		return nil, importFileErr("reading.import.file.not_xlsx")
-	}
-	defer it.Close()
-	var cols map[int]string
-	var out []sheetRow
-	line := 0
-	for it.Next() {
-		line++
-		cells, err := it.Columns(excelize.Options{RawCellValue: true})
-		if err != nil {
-			return nil, importFileErr("reading.import.file.not_xlsx")
-		}
-		empty := true
-		for _, c := range cells {
-			empty = empty && strings.TrimSpace(c) == ""
-		}
-		if empty {
-			continue
-		}
-		if cols == nil {
-			if cols = headers(cells); cols == nil {
-				return nil, importFileErr("reading.import.file.no_header")
-			}
-			continue
-		}
-		if len(out) >= ImportMaxRows {
-			return nil, &errs.Error{Code: errs.Unprocessable, Key: "reading.import.file.too_many_rows",
-				Fields: map[string]string{"file": "reading.import.file.too_many_rows"}, Args: map[string]any{"Max": ImportMaxRows}}
-		}
-		r := sheetRow{line: line, values: map[string]string{}}
-		for i, c := range cells {
-			if f, ok := cols[i]; ok {
-				r.values[f] = strings.TrimSpace(c)
-			}
-		}
-		out = append(out, r)
-	}
-	if cols == nil {
-		return nil, importFileErr("reading.import.file.no_header")
-	}
-	if len(out) == 0 {
-		return nil, importFileErr("reading.import.file.no_rows")
-	}
-	return out, nil
+	return rows, err
 }
 
 // headers maps the header row to fields (a leading * and a note in brackets are allowed); nil unless every

@@ -1,8 +1,6 @@
 package rectify
 
 import (
-	"archive/zip"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +14,7 @@ import (
 	"github.com/dangjian/dangjian/internal/platform/auth"
 	"github.com/dangjian/dangjian/internal/platform/db"
 	"github.com/dangjian/dangjian/internal/platform/errs"
+	"github.com/dangjian/dangjian/internal/platform/xlsxin"
 )
 
 // Limits of a feedback import: a feedback document has tens of findings, not thousands.
@@ -130,7 +129,7 @@ func (s *Service) ImportFeedback(ctx context.Context, p auth.Principal, header N
 			}
 			for _, c := range ImportColumns {
 				if key, ok := sub[c.Field]; ok && !hasField(rowErrs, c.Field) {
-					rowErrs = append(rowErrs, RowError{Row: row.line, Column: c.Header, Field: c.Field, Key: key})
+					rowErrs = append(rowErrs, RowError{Row: row.Line, Column: c.Header, Field: c.Field, Key: key})
 				}
 			}
 			if len(rowErrs) > 0 {
@@ -166,10 +165,7 @@ func hasField(es []RowError, field string) bool {
 	return false
 }
 
-type sheetRow struct {
-	line   int
-	values map[string]string
-}
+type sheetRow = xlsxin.Row
 
 // orgNames maps the names of the live organisations under the supervisor to their ids (a name may be
 // shared: such a row must give the id).
@@ -194,12 +190,12 @@ func (s *Service) orgNames(ctx context.Context, path string) (map[string][]int64
 // parseRow reads a row's cells into a finding; problems only the sheet can have (an unknown name, a
 // yes/no that is neither) are reported here, the rest by the item's own checks.
 func parseRow(r sheetRow, names map[string][]int64) (FeedbackFinding, []RowError) {
-	v := r.values
+	v := r.Values
 	ff := FeedbackFinding{Title: v["title"], Finding: v["finding"], Category: v["category"],
 		ResponsiblePerson: v["responsible_person"], Measures: v["measures"], DueOn: sheetDate(v["due_on"])}
 	var out []RowError
 	bad := func(field, key string) {
-		out = append(out, RowError{Row: r.line, Column: columnOf(field), Field: field, Key: key})
+		out = append(out, RowError{Row: r.Line, Column: columnOf(field), Field: field, Key: key})
 	}
 	for _, part := range strings.FieldsFunc(v["implementing_org_ids"], func(c rune) bool { return strings.ContainsRune("、,，;；\n", c) }) {
 		part = strings.TrimSpace(part)
@@ -269,79 +265,20 @@ func sheetDate(s string) string {
 	return s
 }
 
-// readSheet checks the package before excelize opens it (empty, not a zip, a zip bomb), then reads the
-// first sheet: a header row with the template's headers, then at most ImportMaxRows rows.
-func readSheet(data []byte) ([]sheetRow, error) {
-	if len(data) == 0 {
-		return nil, fileErr("rectify.import.empty")
-	}
-	if len(data) > ImportMaxFileBytes {
-		return nil, fileErr("rectify.import.too_large")
-	}
-	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		return nil, fileErr("rectify.import.not_xlsx")
-	}
-	var total uint64
-	for _, f := range zr.File {
-		total += f.UncompressedSize64
-		if total > importMaxUnzipped {
-			return nil, fileErr("rectify.import.too_large")
-		}
-	}
-	x, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{UnzipSizeLimit: importMaxUnzipped, UnzipXMLSizeLimit: 16 << 20})
-	if err != nil {
-		return nil, fileErr("rectify.import.not_xlsx")
-	}
-	defer x.Close()
-	sheets := x.GetSheetList()
-	if len(sheets) == 0 {
-		return nil, fileErr("rectify.import.no_header")
-	}
-	all, err := x.GetRows(sheets[0], excelize.Options{RawCellValue: true})
-	if err != nil {
-		return nil, fileErr("rectify.import.not_xlsx")
-	}
-	var cols map[int]string
-	var out []sheetRow
-	for i, cells := range all {
-		if blankRow(cells) {
-			continue
-		}
-		if cols == nil {
-			cols = headerCols(cells)
-			if cols == nil {
-				return nil, fileErr("rectify.import.no_header")
-			}
-			continue
-		}
-		if len(out) >= ImportMaxRows {
-			return nil, fileErr("rectify.import.too_many_rows")
-		}
-		r := sheetRow{line: i + 1, values: map[string]string{}}
-		for j, c := range cells {
-			if f, ok := cols[j]; ok {
-				r.values[f] = strings.TrimSpace(c)
-			}
-		}
-		out = append(out, r)
-	}
-	if cols == nil {
-		return nil, fileErr("rectify.import.no_header")
-	}
-	if len(out) == 0 {
-		return nil, fileErr("rectify.import.no_rows")
-	}
-	return out, nil
-}
+// sheetKeys are this import's messages for a refused file.
+var sheetKeys = map[error]string{xlsxin.ErrEmpty: "rectify.import.empty", xlsxin.ErrTooLarge: "rectify.import.too_large",
+	xlsxin.ErrUnzippedTooLarge: "rectify.import.too_large", xlsxin.ErrNotXLSX: "rectify.import.not_xlsx",
+	xlsxin.ErrNoHeader: "rectify.import.no_header", xlsxin.ErrTooManyRows: "rectify.import.too_many_rows",
+	xlsxin.ErrNoRows: "rectify.import.no_rows"}
 
-func blankRow(cells []string) bool {
-	for _, c := range cells {
-		if strings.TrimSpace(c) != "" {
-			return false
-		}
+// readSheet reads the first sheet safely (xlsxin): a header row with the template's headers, then at most
+// ImportMaxRows rows.
+func readSheet(data []byte) ([]sheetRow, error) {
+	rows, err := xlsxin.Read(data, xlsxin.Limits{MaxFileBytes: ImportMaxFileBytes, MaxUnzipped: importMaxUnzipped, MaxRows: ImportMaxRows}, headerCols)
+	if key, ok := sheetKeys[err]; ok {
+		return nil, fileErr(key)
 	}
-	return true
+	return rows, err
 }
 
 // headerCols maps the header row to fields (a leading * marks a required column); nil unless every
