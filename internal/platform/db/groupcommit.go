@@ -23,6 +23,7 @@ type groupCommitter struct {
 	once     sync.Once
 	commits  atomic.Int64
 	txs      atomic.Int64
+	stmts    *writeStmts // SQLite: statements prepared on the writer's connection; nil on PostgreSQL
 }
 
 type job struct {
@@ -39,6 +40,9 @@ func newGroupCommitter(db *sql.DB, engine Engine, maxBatch int) *groupCommitter 
 		maxBatch = 256
 	}
 	g := &groupCommitter{db: db, engine: engine, queue: make(chan *job, 4096), maxBatch: maxBatch, closing: make(chan struct{})}
+	if engine == SQLite {
+		g.stmts = &writeStmts{ready: map[string]*sql.Stmt{}, wanted: map[string]bool{}}
+	}
 	g.wg.Add(1)
 	go g.loop()
 	return g
@@ -96,6 +100,8 @@ func (g *groupCommitter) loop() {
 
 func (g *groupCommitter) run(batch []*job) {
 	ctx := context.Background()
+	// Between batches the writer's connection is free: prepare what the last batches ran unprepared.
+	defer g.stmts.prepareWanted(ctx, g.db)
 	sqlTx, err := g.db.BeginTx(ctx, nil) // BEGIN IMMEDIATE via _txlock
 	if err != nil {
 		for _, j := range batch {
@@ -115,7 +121,7 @@ func (g *groupCommitter) run(batch []*job) {
 			broken = err
 			break
 		}
-		j.tx = &Tx{ex: sqlTx, engine: g.engine, ctx: context.WithValue(context.WithoutCancel(j.ctx), writerKey{}, true)}
+		j.tx = &Tx{ex: sqlTx, engine: g.engine, ctx: context.WithValue(context.WithoutCancel(j.ctx), writerKey{}, true), sqlTx: sqlTx, ws: g.stmts}
 		if err := runFn(j.tx, j.fn); err != nil {
 			results[i] = err
 			j.tx.afterFuncs = nil

@@ -19,6 +19,18 @@ type Tx struct {
 	engine     Engine
 	ctx        context.Context
 	afterFuncs []func()
+	sqlTx      *sql.Tx     // SQLite writer: the batch's transaction, to run prepared statements in
+	ws         *writeStmts // SQLite writer: statements prepared on its connection; nil otherwise
+}
+
+// on returns what runs q inside the transaction: the writer's prepared statement when there is one.
+func (t *Tx) on(q string) execer {
+	if t.ws != nil {
+		if st := t.ws.get(q); st != nil {
+			return txStmt{t.sqlTx.StmtContext(t.ctx, st)}
+		}
+	}
+	return t.ex
 }
 
 // Engine tells which engine the transaction runs on, for the few queries that differ.
@@ -29,7 +41,8 @@ func (t *Tx) Context() context.Context { return t.ctx }
 
 // Exec runs a statement.
 func (t *Tx) Exec(q string, args ...any) (sql.Result, error) {
-	res, err := t.ex.ExecContext(t.ctx, Rebind(t.engine, q), args...)
+	q = Rebind(t.engine, q)
+	res, err := t.on(q).ExecContext(t.ctx, q, args...)
 	return res, mapErr(err)
 }
 
@@ -51,13 +64,15 @@ func (t *Tx) Insert(q string, args ...any) (int64, error) {
 
 // Query runs a query inside the transaction.
 func (t *Tx) Query(q string, args ...any) (*sql.Rows, error) {
-	rows, err := t.ex.QueryContext(t.ctx, Rebind(t.engine, q), args...)
+	q = Rebind(t.engine, q)
+	rows, err := t.on(q).QueryContext(t.ctx, q, args...)
 	return rows, mapErr(err)
 }
 
 // QueryRow runs a query that returns at most one row.
 func (t *Tx) QueryRow(q string, args ...any) *Row {
-	return &Row{row: t.ex.QueryRowContext(t.ctx, Rebind(t.engine, q), args...)}
+	q = Rebind(t.engine, q)
+	return &Row{row: t.on(q).QueryRowContext(t.ctx, q, args...)}
 }
 
 // AfterCommit registers f to run once the transaction is durably committed (not if it rolls back).
