@@ -142,6 +142,24 @@ func TestWriterStatementCache(t *testing.T) {
 	if err := d.QueryRow(ctx, "SELECT value FROM settings WHERE key = 'k001'").Scan(&v); err != nil || v != "v5" {
 		t.Fatalf("after the last write: %q %v", v, err)
 	}
+	// A bulk transaction runs at most maxPreparedPerTx statements prepared (database/sql holds each until
+	// the transaction ends); the rest run unprepared, with the same effect.
+	if err := d.Write(ctx, func(tx *Tx) error {
+		for i := range maxPreparedPerTx + 10 {
+			if _, err := tx.Exec(upd, fmt.Sprint("bulk", i), "k002"); err != nil {
+				return err
+			}
+		}
+		if tx.prepared != maxPreparedPerTx {
+			return fmt.Errorf("%d statements ran prepared, want the bound %d", tx.prepared, maxPreparedPerTx)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.QueryRow(ctx, "SELECT value FROM settings WHERE key = 'k002'").Scan(&v); err != nil || v != fmt.Sprint("bulk", maxPreparedPerTx+9) {
+		t.Fatalf("after the bulk write: %q %v", v, err)
+	}
 }
 
 // BenchmarkWriteStatements: one write transaction of 200 small UPDATEs and SELECTs (the shape of an

@@ -21,12 +21,19 @@ type Tx struct {
 	afterFuncs []func()
 	sqlTx      *sql.Tx     // SQLite writer: the batch's transaction, to run prepared statements in
 	ws         *writeStmts // SQLite writer: statements prepared on its connection; nil otherwise
+	prepared   int         // statements this transaction ran through ws
 }
+
+// maxPreparedPerTx bounds how many statements one transaction runs through the writer's prepared
+// statements: database/sql keeps every transaction-bound statement until the transaction ends, so a bulk
+// import of 100,000 rows would hold 600,000 of them (≈ 90 MB). Past the bound statements run unprepared.
+const maxPreparedPerTx = 4096
 
 // on returns what runs q inside the transaction: the writer's prepared statement when there is one.
 func (t *Tx) on(q string) execer {
-	if t.ws != nil {
+	if t.ws != nil && t.prepared < maxPreparedPerTx {
 		if st := t.ws.get(q); st != nil {
+			t.prepared++
 			return txStmt{t.sqlTx.StmtContext(t.ctx, st)}
 		}
 	}
