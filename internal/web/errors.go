@@ -37,6 +37,33 @@ type apiError struct {
 	} `json:"error"`
 }
 
+// writeImportResult answers an import (members, books): 200 for a dry run, 201 when rows were imported,
+// and 422 with the one error shape beside the row-by-row result when nothing was (all or nothing, or no
+// valid row). res must marshal to a JSON object.
+func (s *Server) writeImportResult(w http.ResponseWriter, r *http.Request, res any, dryRun bool, imported, invalid int, refusedKey string) {
+	switch {
+	case dryRun:
+		writeJSON(w, http.StatusOK, res)
+	case imported == 0:
+		b, err := json.Marshal(res)
+		body := map[string]any{}
+		if err == nil {
+			err = json.Unmarshal(b, &body)
+		}
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		var e apiError
+		e.Error.Code = string(errs.Unprocessable)
+		e.Error.Message = s.I18n.T(langFrom(r.Context()), refusedKey, map[string]any{"Invalid": invalid})
+		body["error"] = e.Error
+		writeJSON(w, http.StatusUnprocessableEntity, body)
+	default:
+		writeJSON(w, http.StatusCreated, res)
+	}
+}
+
 // fail answers with err in the user's language: JSON for the API, a friendly page otherwise. Internal
 // errors are logged with the request id and shown only as "something went wrong".
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {

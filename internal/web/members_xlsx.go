@@ -146,24 +146,8 @@ func (s *Server) apiMemberImport(w http.ResponseWriter, r *http.Request, p auth.
 		return err
 	}
 	s.translateImport(r, &res)
-	switch {
-	case res.DryRun:
-		writeJSON(w, http.StatusOK, res)
-	case res.Imported == 0:
-		// All or nothing and something was wrong (or nothing was valid): nothing was imported.
-		body := struct {
-			Error struct {
-				Code    string `json:"code"`
-				Message string `json:"message"`
-			} `json:"error"`
-			org.ImportResult
-		}{ImportResult: res}
-		body.Error.Code = string(errs.Unprocessable)
-		body.Error.Message = s.I18n.T(langFrom(r.Context()), "member_import.refused", map[string]any{"Invalid": res.Invalid})
-		writeJSON(w, http.StatusUnprocessableEntity, body)
-	default:
-		writeJSON(w, http.StatusCreated, res)
-	}
+	// All or nothing and something was wrong (or nothing was valid): nothing was imported.
+	s.writeImportResult(w, r, res, res.DryRun, res.Imported, res.Invalid, "member_import.refused")
 	return nil
 }
 
